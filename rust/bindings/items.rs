@@ -1,0 +1,426 @@
+//! Turning Python items and batches into the canonical bytes of `sketchy_core::keys`.
+//!
+//! One item: [`with_item`] borrows the bytes of a `str`/`bytes` (no copy) or encodes a number on
+//! the stack. A batch: [`Batch::extract`] borrows numpy buffers, or copies the items of a list or
+//! iterable into one contiguous [`KeyBuffer`]; then [`Batch::keys`] is handed to the core, which
+//! runs with the GIL released.
+
+use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use sketchy_core::keys::{encode_f64, encode_int, Kinds, Offsets};
+use sketchy_core::{ItemKind, KeyBuffer, Keys};
+
+use crate::errors::IntoPyResult;
+
+const EXPECTED: &str = "expected str, bytes, int or float";
+
+/// The name of an object's type, for error messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".to_owned())
+}
+
+fn unsupported(obj: &Bound<'_, PyAny>, position: Option<usize>) -> PyErr {
+    let name = type_name(obj);
+    match position {
+        Some(i) => PyTypeError::new_err(format!(
+            "unsupported item type '{name}' at position {i}: {EXPECTED}"
+        )),
+        None => PyTypeError::new_err(format!("unsupported item type '{name}': {EXPECTED}")),
+    }
+}
+
+#[inline]
+fn int_bytes(value: &Bound<'_, PyInt>) -> PyResult<([u8; 8], ItemKind)> {
+    if let Ok(v) = value.extract::<i64>() {
+        return Ok((v.to_le_bytes(), ItemKind::Int));
+    }
+    // Outside i64: try the unsigned half, then report the canonical range.
+    match value.extract::<i128>() {
+        Ok(v) => encode_int(v).py(),
+        Err(_) => encode_int(i128::MAX).py(),
+    }
+}
+
+/// numpy scalars that are not subclasses of the Python types: floating types and `numpy.bool`.
+fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<(ItemKind, [u8; 8])>> {
+    let ty = obj.get_type();
+    if !ty
+        .module()
+        .map(|m| m.to_str().map(|s| s == "numpy").unwrap_or(false))
+        .unwrap_or(false)
+    {
+        return Ok(None);
+    }
+    let name = ty.name()?;
+    let name = name.to_str()?;
+    if matches!(name, "float16" | "float32" | "float64" | "longdouble") {
+        let v: f64 = obj.extract()?;
+        return Ok(Some((ItemKind::Float, encode_f64(v))));
+    }
+    if name == "bool" {
+        let v: bool = obj.extract()?;
+        return Ok(Some((ItemKind::Int, i64::from(v).to_le_bytes())));
+    }
+    Ok(None)
+}
+
+/// The characters of a compact ASCII `str`, which are its UTF-8 bytes, read in place: most keys are
+/// such strings, and this skips the call into `PyUnicode_AsUTF8AndSize` (a third of the per-key cost
+/// of `hash_many` on a list of short keys).
+#[inline(always)]
+fn compact_ascii<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
+    let ptr = s.as_ptr();
+    // SAFETY: `ptr` is a live `str` object (exact type checked by the caller) for the lifetime of the
+    // borrow `'a`. CPython stores a compact ASCII string's characters inline after its header, one
+    // byte per character, and never changes them (str is immutable): the slice stays valid for `'a`.
+    unsafe {
+        if pyo3::ffi::PyUnicode_IS_COMPACT_ASCII(ptr) == 0 {
+            return None;
+        }
+        let len = pyo3::ffi::PyUnicode_GET_LENGTH(ptr) as usize;
+        Some(std::slice::from_raw_parts(
+            pyo3::ffi::PyUnicode_DATA(ptr) as *const u8,
+            len,
+        ))
+    }
+}
+
+/// Calls `f(kind, canonical_bytes)` on one item; the error names `position` when given.
+#[inline]
+pub fn with_item<R>(
+    obj: &Bound<'_, PyAny>,
+    position: Option<usize>,
+    f: impl FnOnce(ItemKind, &[u8]) -> R,
+) -> PyResult<R> {
+    // Exact types first: they are nearly all items, and the checks are pointer compares.
+    if let Ok(s) = obj.cast_exact::<PyString>() {
+        if let Some(ascii) = compact_ascii(s) {
+            return Ok(f(ItemKind::Str, ascii));
+        }
+        return Ok(f(ItemKind::Str, s.to_str()?.as_bytes()));
+    }
+    if let Ok(b) = obj.cast_exact::<PyBytes>() {
+        return Ok(f(ItemKind::Bytes, b.as_bytes()));
+    }
+    if let Ok(i) = obj.cast_exact::<PyInt>() {
+        let (bytes, kind) = int_bytes(i)?;
+        return Ok(f(kind, &bytes));
+    }
+    if let Ok(x) = obj.cast_exact::<PyFloat>() {
+        return Ok(f(ItemKind::Float, &encode_f64(x.value())));
+    }
+    with_item_slow(obj, position, f)
+}
+
+#[cold]
+fn with_item_slow<R>(
+    obj: &Bound<'_, PyAny>,
+    position: Option<usize>,
+    f: impl FnOnce(ItemKind, &[u8]) -> R,
+) -> PyResult<R> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(f(ItemKind::Str, s.to_str()?.as_bytes()));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(f(ItemKind::Bytes, b.as_bytes()));
+    }
+    if let Ok(i) = obj.cast::<PyInt>() {
+        // Also `bool`: True is the int 1.
+        let (bytes, kind) = int_bytes(i)?;
+        return Ok(f(kind, &bytes));
+    }
+    if let Ok(x) = obj.cast::<PyFloat>() {
+        return Ok(f(ItemKind::Float, &encode_f64(x.value())));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(f(ItemKind::Bytes, &b.to_vec()));
+    }
+    if obj.cast::<PyMemoryView>().is_ok() {
+        let bytes = obj.call_method0("tobytes")?;
+        return Ok(f(ItemKind::Bytes, bytes.cast::<PyBytes>()?.as_bytes()));
+    }
+    if let Some((kind, bytes)) = numpy_scalar(obj)? {
+        return Ok(f(kind, &bytes));
+    }
+    // Integer-like objects (numpy integers, anything with __index__).
+    if obj.hasattr("__index__")? {
+        let index = obj.call_method0("__index__")?;
+        if let Ok(i) = index.cast::<PyInt>() {
+            let (bytes, kind) = int_bytes(i)?;
+            return Ok(f(kind, &bytes));
+        }
+    }
+    Err(unsupported(obj, position))
+}
+
+/// A batch of items ready for the core: borrowed numpy buffers or one owned buffer.
+pub enum Batch<'py> {
+    I8(PyReadonlyArray1<'py, i8>),
+    I16(PyReadonlyArray1<'py, i16>),
+    I32(PyReadonlyArray1<'py, i32>),
+    I64(PyReadonlyArray1<'py, i64>),
+    U8(PyReadonlyArray1<'py, u8>),
+    U16(PyReadonlyArray1<'py, u16>),
+    U32(PyReadonlyArray1<'py, u32>),
+    U64(PyReadonlyArray1<'py, u64>),
+    F32(PyReadonlyArray1<'py, f32>),
+    F64(PyReadonlyArray1<'py, f64>),
+    /// Arrow-layout variable-width items (from `sketchy._batch`): int32 or int64 offsets.
+    Var32 {
+        data: PyReadonlyArray1<'py, u8>,
+        offsets: PyReadonlyArray1<'py, i32>,
+        kind: ItemKind,
+    },
+    Var64 {
+        data: PyReadonlyArray1<'py, u8>,
+        offsets: PyReadonlyArray1<'py, i64>,
+        kind: ItemKind,
+    },
+    /// numpy `S` and `U` arrays, viewed as bytes / UCS-4 code units.
+    FixedBytes {
+        data: PyReadonlyArray1<'py, u8>,
+        width: usize,
+    },
+    FixedUcs4 {
+        data: PyReadonlyArray1<'py, u32>,
+        width: usize,
+    },
+    /// A list or tuple: its items are converted chunk by chunk in [`Batch::for_each_chunk`].
+    Seq(Bound<'py, PyAny>),
+    /// Any other iterable, converted once into one buffer.
+    Buffer(KeyBuffer),
+}
+
+/// Items converted per chunk of a list: the chunk's buffer stays in cache and is reused.
+const CHUNK: usize = 8192;
+
+fn slice<'a, T: numpy::Element>(a: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
+    a.as_slice()
+        .map_err(|_| PyValueError::new_err("keys: the array must be contiguous"))
+}
+
+/// How many items ahead [`list_item`] prefetches: enough to cover a cache miss on each item.
+const PREFETCH_AHEAD: usize = 16;
+
+/// Item `i` of `list` (None past the end), after prefetching item `i + PREFETCH_AHEAD`. Reading the
+/// type and the characters of each object is a cache miss on a large list (objects are scattered in
+/// memory); it dominated the cost of `hash_many` over a list of str until the misses overlapped.
+#[inline(always)]
+fn list_item<'py>(list: &Bound<'py, PyList>, i: usize) -> Option<Bound<'py, PyAny>> {
+    let len = list.len();
+    if i >= len {
+        return None;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if i + PREFETCH_AHEAD < len {
+        // SAFETY: the index is inside the list (checked just above, with the GIL held and no Python
+        // code running in between), so PyList_GET_ITEM reads a valid slot of `ob_item`. The object
+        // pointer is only prefetched, never dereferenced here; a prefetch cannot fault.
+        unsafe {
+            let ahead = pyo3::ffi::PyList_GET_ITEM(list.as_ptr(), (i + PREFETCH_AHEAD) as isize);
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                ahead as *const i8,
+            );
+        }
+    }
+    // SAFETY: `i < len` was checked above with the GIL held; nothing ran since.
+    Some(unsafe { list.get_item_unchecked(i) })
+}
+
+/// Converts `items` [`CHUNK`] at a time into one reused buffer and calls `f(start, keys)` on each chunk.
+fn chunked<'py>(
+    mut items: impl Iterator<Item = Bound<'py, PyAny>>,
+    mut f: impl FnMut(usize, &Keys) -> PyResult<()>,
+) -> PyResult<()> {
+    let mut buffer = KeyBuffer::with_capacity(CHUNK);
+    let mut start = 0;
+    loop {
+        buffer.clear();
+        for (i, item) in items.by_ref().take(CHUNK).enumerate() {
+            with_item(&item, Some(start + i), |kind, bytes| {
+                buffer.push(kind, bytes)
+            })?;
+        }
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        f(start, &buffer.keys())?;
+        start += buffer.len();
+    }
+}
+
+static NORMALIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+impl<'py> Batch<'py> {
+    /// Borrows or copies the items of `keys`: a list, tuple or other iterable of items, a numpy array,
+    /// or anything `sketchy._batch.normalize` understands (pandas, pyarrow, polars, non-contiguous
+    /// or byte-swapped numpy arrays).
+    pub fn extract(keys: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if keys.is_exact_instance_of::<PyList>() || keys.is_exact_instance_of::<PyTuple>() {
+            return Ok(Batch::Seq(keys.clone()));
+        }
+        if let Ok(array) = keys.cast::<PyUntypedArray>() {
+            if let Some(batch) = Self::from_plain_array(array)? {
+                return Ok(batch);
+            }
+        }
+        if keys.is_instance_of::<PyString>() || keys.is_instance_of::<PyBytes>() {
+            return Err(PyTypeError::new_err(
+                "keys must be a collection of items, not a single str or bytes (wrap it in a list)",
+            ));
+        }
+        let py = keys.py();
+        let normalize = NORMALIZE.import(py, "sketchy._batch", "normalize")?;
+        let normalized = normalize.call1((keys,))?;
+        if let Ok(array) = normalized.cast::<PyUntypedArray>() {
+            if let Some(batch) = Self::from_plain_array(array)? {
+                return Ok(batch);
+            }
+        }
+        if let Ok(spec) = normalized.cast_exact::<PyTuple>() {
+            return Self::from_spec(spec);
+        }
+        if normalized.is_exact_instance_of::<PyList>() {
+            return Ok(Batch::Seq(normalized));
+        }
+        // Any other iterable: a generator, a set, a range, dict keys...
+        let mut buffer = KeyBuffer::default();
+        for (i, item) in normalized.try_iter()?.enumerate() {
+            with_item(&item?, Some(i), |kind, bytes| buffer.push(kind, bytes))?;
+        }
+        Ok(Batch::Buffer(buffer))
+    }
+
+    /// A one-dimensional, C-contiguous, native-endian numeric array is borrowed as is; anything else
+    /// returns `None` and goes through `sketchy._batch.normalize`.
+    fn from_plain_array(array: &Bound<'py, PyUntypedArray>) -> PyResult<Option<Self>> {
+        let dtype = array.dtype();
+        if array.ndim() != 1
+            || !array.is_c_contiguous()
+            || dtype.is_native_byteorder() == Some(false)
+        {
+            return Ok(None);
+        }
+        let any = array.as_any();
+        let batch = match (dtype.kind(), dtype.itemsize()) {
+            (b'i', 1) => Batch::I8(any.extract()?),
+            (b'i', 2) => Batch::I16(any.extract()?),
+            (b'i', 4) => Batch::I32(any.extract()?),
+            (b'i', 8) => Batch::I64(any.extract()?),
+            (b'u', 1) => Batch::U8(any.extract()?),
+            (b'u', 2) => Batch::U16(any.extract()?),
+            (b'u', 4) => Batch::U32(any.extract()?),
+            (b'u', 8) => Batch::U64(any.extract()?),
+            (b'f', 4) => Batch::F32(any.extract()?),
+            (b'f', 8) => Batch::F64(any.extract()?),
+            _ => return Ok(None),
+        };
+        Ok(Some(batch))
+    }
+
+    /// The tuples `sketchy._batch.normalize` returns for buffers that are not plain numeric arrays.
+    fn from_spec(spec: &Bound<'py, PyTuple>) -> PyResult<Self> {
+        let tag: String = spec.get_item(0)?.extract()?;
+        let kind_of = |name: &str| match name {
+            "str" => Ok(ItemKind::Str),
+            "bytes" => Ok(ItemKind::Bytes),
+            other => Err(PyValueError::new_err(format!(
+                "unknown item kind {other:?}"
+            ))),
+        };
+        match tag.as_str() {
+            "var32" => Ok(Batch::Var32 {
+                kind: kind_of(&spec.get_item(1)?.extract::<String>()?)?,
+                offsets: spec.get_item(2)?.extract()?,
+                data: spec.get_item(3)?.extract()?,
+            }),
+            "var64" => Ok(Batch::Var64 {
+                kind: kind_of(&spec.get_item(1)?.extract::<String>()?)?,
+                offsets: spec.get_item(2)?.extract()?,
+                data: spec.get_item(3)?.extract()?,
+            }),
+            "fixed_bytes" => Ok(Batch::FixedBytes {
+                data: spec.get_item(1)?.extract()?,
+                width: spec.get_item(2)?.extract()?,
+            }),
+            "fixed_ucs4" => Ok(Batch::FixedUcs4 {
+                data: spec.get_item(1)?.extract()?,
+                width: spec.get_item(2)?.extract()?,
+            }),
+            other => Err(PyValueError::new_err(format!(
+                "unknown batch layout {other:?}"
+            ))),
+        }
+    }
+
+    /// The number of items.
+    pub fn len(&self) -> PyResult<usize> {
+        Ok(match self {
+            Batch::Seq(seq) => seq.len()?,
+            other => other.keys()?.len(),
+        })
+    }
+
+    /// Calls `f(start, keys)` on consecutive chunks of the batch, `start` being the position of the
+    /// chunk's first item: one chunk for buffers, chunks of [`CHUNK`] items for lists and tuples.
+    /// `f` holds the GIL; it detaches around its pure Rust work.
+    pub fn for_each_chunk(&self, mut f: impl FnMut(usize, &Keys) -> PyResult<()>) -> PyResult<()> {
+        let Batch::Seq(seq) = self else {
+            return f(0, &self.keys()?);
+        };
+        if let Ok(list) = seq.cast_exact::<PyList>() {
+            chunked((0..).map_while(|i| list_item(list, i)), f)
+        } else {
+            chunked(seq.cast_exact::<PyTuple>()?.iter(), f)
+        }
+    }
+    /// The core's view of a buffer-backed batch (validates Arrow offsets and UCS-4 code points).
+    fn keys(&self) -> PyResult<Keys<'_>> {
+        Ok(match self {
+            Batch::I8(a) => Keys::I8(slice(a)?),
+            Batch::I16(a) => Keys::I16(slice(a)?),
+            Batch::I32(a) => Keys::I32(slice(a)?),
+            Batch::I64(a) => Keys::I64(slice(a)?),
+            Batch::U8(a) => Keys::U8(slice(a)?),
+            Batch::U16(a) => Keys::U16(slice(a)?),
+            Batch::U32(a) => Keys::U32(slice(a)?),
+            Batch::U64(a) => Keys::U64(slice(a)?),
+            Batch::F32(a) => Keys::F32(slice(a)?),
+            Batch::F64(a) => Keys::F64(slice(a)?),
+            Batch::Var32 {
+                data,
+                offsets,
+                kind,
+            } => Keys::var(
+                slice(data)?,
+                Offsets::I32(slice(offsets)?),
+                Kinds::Uniform(*kind),
+            )
+            .py()?,
+            Batch::Var64 {
+                data,
+                offsets,
+                kind,
+            } => Keys::var(
+                slice(data)?,
+                Offsets::I64(slice(offsets)?),
+                Kinds::Uniform(*kind),
+            )
+            .py()?,
+            Batch::FixedBytes { data, width } => Keys::fixed_bytes(slice(data)?, *width).py()?,
+            Batch::FixedUcs4 { data, width } => Keys::fixed_ucs4(slice(data)?, *width).py()?,
+            Batch::Buffer(buffer) => buffer.keys(),
+            Batch::Seq(_) => {
+                return Err(PyValueError::new_err(
+                    "internal: a sequence has no single buffer",
+                ))
+            }
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! `sketchy._native`: the compiled half of sketchy. Glue only: argument extraction, GIL release and
+//! error mapping around `sketchy_core`. Users import from `sketchy`, not from here.
+
+mod errors;
+mod fastcall;
+mod hashing;
+mod items;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    hashing::add_single_key_functions(m)?;
+    m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;
+    m.add(
+        "ALGORITHMS",
+        sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),
+    )?;
+    Ok(())
+}

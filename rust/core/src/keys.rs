@@ -1,0 +1,538 @@
+//! How items become bytes: the one canonical encoding that every hash and sketch in sketchy uses, so
+//! that an item hashes the same alone, in a list, in a numpy array or in an Arrow array.
+//!
+//! - `str` → its UTF-8 bytes; `bytes` → the raw bytes.
+//! - integers (any width, signed or unsigned) → 8 bytes, little-endian two's complement.
+//! - floats (float32 widened exactly to float64) → the 8 little-endian bytes of the float64, with
+//!   `-0.0` mapped to `0.0` and every NaN mapped to one canonical quiet NaN.
+
+use crate::error::{Result, SketchError};
+
+/// The Python type an item came from: kept by `TopK` to give back the object that went in.
+/// It is not part of an item's identity (that is its canonical bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ItemKind {
+    Str = 0,
+    Bytes = 1,
+    /// An integer in [-2**63, 2**63): the 8 bytes are an `i64`.
+    Int = 2,
+    /// An integer in [2**63, 2**64): the 8 bytes are a `u64`.
+    UInt = 3,
+    Float = 4,
+}
+
+impl ItemKind {
+    pub fn from_u8(tag: u8) -> Option<ItemKind> {
+        match tag {
+            0 => Some(ItemKind::Str),
+            1 => Some(ItemKind::Bytes),
+            2 => Some(ItemKind::Int),
+            3 => Some(ItemKind::UInt),
+            4 => Some(ItemKind::Float),
+            _ => None,
+        }
+    }
+}
+
+/// The canonical NaN: the quiet NaN with an empty payload (`float("nan")` on every common platform).
+pub const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
+
+#[inline(always)]
+pub fn encode_i64(value: i64) -> [u8; 8] {
+    value.to_le_bytes()
+}
+
+#[inline(always)]
+pub fn encode_u64(value: u64) -> [u8; 8] {
+    value.to_le_bytes()
+}
+
+#[inline(always)]
+pub fn encode_f64(value: f64) -> [u8; 8] {
+    let bits = if value.is_nan() {
+        CANONICAL_NAN_BITS
+    } else if value == 0.0 {
+        0 // -0.0 == 0.0: both become +0.0
+    } else {
+        value.to_bits()
+    };
+    bits.to_le_bytes()
+}
+
+/// Encodes an integer given as `i128` (what the bindings extract from a Python int), raising
+/// `Overflow` outside [-2**63, 2**64). Returns the bytes and whether it is an `Int` or a `UInt`.
+pub fn encode_int(value: i128) -> Result<([u8; 8], ItemKind)> {
+    if let Ok(v) = i64::try_from(value) {
+        Ok((encode_i64(v), ItemKind::Int))
+    } else if let Ok(v) = u64::try_from(value) {
+        Ok((encode_u64(v), ItemKind::UInt))
+    } else {
+        Err(SketchError::overflow(format!(
+            "int {value} is outside the hashable range [-2**63, 2**64)"
+        )))
+    }
+}
+
+/// The offsets of a variable-width column: item `i` is `data[offsets[i]..offsets[i + 1]]`.
+#[derive(Clone, Copy, Debug)]
+pub enum Offsets<'a> {
+    /// Arrow `string` / `binary`.
+    I32(&'a [i32]),
+    /// Arrow `large_string` / `large_binary`.
+    I64(&'a [i64]),
+    /// Built by the bindings from a Python sequence.
+    Usize(&'a [usize]),
+}
+
+impl Offsets<'_> {
+    fn len(&self) -> usize {
+        match self {
+            Offsets::I32(o) => o.len(),
+            Offsets::I64(o) => o.len(),
+            Offsets::Usize(o) => o.len(),
+        }
+    }
+
+    fn check(&self, data_len: usize) -> Result<()> {
+        fn monotonic<T: Copy + PartialOrd + TryInto<usize>>(
+            o: &[T],
+            data_len: usize,
+        ) -> Result<()> {
+            let mut prev = 0usize;
+            for (i, &v) in o.iter().enumerate() {
+                let v: usize = v
+                    .try_into()
+                    .map_err(|_| SketchError::input(format!("offset {i} is negative")))?;
+                if v < prev || v > data_len {
+                    return Err(SketchError::input(format!(
+                        "offset {i} ({v}) is out of order or past the end of the data ({data_len} bytes)"
+                    )));
+                }
+                prev = v;
+            }
+            Ok(())
+        }
+        if self.len() == 0 {
+            return Err(SketchError::input("offsets must hold at least one entry"));
+        }
+        match self {
+            Offsets::I32(o) => monotonic(o, data_len),
+            Offsets::I64(o) => monotonic(o, data_len),
+            Offsets::Usize(o) => monotonic(o, data_len),
+        }
+    }
+}
+
+/// The kinds of the items of a variable-width column: all the same (Arrow) or one per item
+/// (a Python list of mixed items).
+#[derive(Clone, Copy, Debug)]
+pub enum Kinds<'a> {
+    Uniform(ItemKind),
+    PerItem(&'a [ItemKind]),
+}
+
+/// A batch of items, borrowed from the caller's buffers. Construct with the checked constructors;
+/// iteration never fails afterwards.
+#[derive(Clone, Copy, Debug)]
+pub enum Keys<'a> {
+    I8(&'a [i8]),
+    I16(&'a [i16]),
+    I32(&'a [i32]),
+    I64(&'a [i64]),
+    U8(&'a [u8]),
+    U16(&'a [u16]),
+    U32(&'a [u32]),
+    U64(&'a [u64]),
+    F32(&'a [f32]),
+    F64(&'a [f64]),
+    /// Variable-width items (Arrow layout).
+    Var {
+        data: &'a [u8],
+        offsets: Offsets<'a>,
+        kinds: Kinds<'a>,
+    },
+    /// numpy `S<width>`: fixed-width bytes, trailing NUL bytes stripped (as numpy does).
+    FixedBytes {
+        data: &'a [u8],
+        width: usize,
+    },
+    /// numpy `U<width>`: fixed-width UCS-4, trailing NULs stripped, encoded to UTF-8.
+    FixedUcs4 {
+        data: &'a [u32],
+        width: usize,
+    },
+}
+
+impl<'a> Keys<'a> {
+    /// A variable-width column; checks that the offsets are in order and inside `data`.
+    pub fn var(data: &'a [u8], offsets: Offsets<'a>, kinds: Kinds<'a>) -> Result<Self> {
+        offsets.check(data.len())?;
+        if let Kinds::PerItem(k) = kinds {
+            if k.len() + 1 != offsets.len() {
+                return Err(SketchError::input("one kind per item is required"));
+            }
+        }
+        if let Kinds::Uniform(ItemKind::Str) = kinds {
+            // Arrow guarantees UTF-8 for string arrays, but check: these bytes become `str` again.
+            let mut position = 0;
+            let mut valid = true;
+            Keys::Var {
+                data,
+                offsets,
+                kinds,
+            }
+            .for_each(|_, item| {
+                if valid && std::str::from_utf8(item).is_err() {
+                    valid = false;
+                }
+                position += usize::from(valid);
+            });
+            if !valid {
+                return Err(SketchError::input(format!(
+                    "item at position {position} is not valid UTF-8"
+                )));
+            }
+        }
+        Ok(Keys::Var {
+            data,
+            offsets,
+            kinds,
+        })
+    }
+
+    /// A numpy `S` array's buffer: `data.len()` must be a multiple of `width`.
+    pub fn fixed_bytes(data: &'a [u8], width: usize) -> Result<Self> {
+        if width == 0 || !data.len().is_multiple_of(width) {
+            if data.is_empty() {
+                return Ok(Keys::FixedBytes { data, width: 1 });
+            }
+            return Err(SketchError::input(
+                "fixed-width bytes: buffer length is not a multiple of the width",
+            ));
+        }
+        Ok(Keys::FixedBytes { data, width })
+    }
+
+    /// A numpy `U` array's buffer; rejects surrogates and values past U+10FFFF up front, as
+    /// `str.encode("utf-8")` would, so that iteration cannot fail.
+    pub fn fixed_ucs4(data: &'a [u32], width: usize) -> Result<Self> {
+        if width == 0 || !data.len().is_multiple_of(width) {
+            if data.is_empty() {
+                return Ok(Keys::FixedUcs4 { data, width: 1 });
+            }
+            return Err(SketchError::input(
+                "fixed-width str: buffer length is not a multiple of the width",
+            ));
+        }
+        if let Some(at) = data.iter().position(|&c| char::from_u32(c).is_none()) {
+            return Err(SketchError::InvalidUnicode {
+                position: at / width,
+                code_point: data[at],
+            });
+        }
+        Ok(Keys::FixedUcs4 { data, width })
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Keys::I8(a) => a.len(),
+            Keys::I16(a) => a.len(),
+            Keys::I32(a) => a.len(),
+            Keys::I64(a) => a.len(),
+            Keys::U8(a) => a.len(),
+            Keys::U16(a) => a.len(),
+            Keys::U32(a) => a.len(),
+            Keys::U64(a) => a.len(),
+            Keys::F32(a) => a.len(),
+            Keys::F64(a) => a.len(),
+            Keys::Var { offsets, .. } => offsets.len() - 1,
+            Keys::FixedBytes { data, width } => data.len() / width,
+            Keys::FixedUcs4 { data, width } => data.len() / width,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Calls `f(kind, canonical_bytes)` for every item, in order.
+    #[inline]
+    pub fn for_each<F: FnMut(ItemKind, &[u8])>(&self, mut f: F) {
+        #[inline(always)]
+        fn signed<T: Copy + Into<i64>, F: FnMut(ItemKind, &[u8])>(a: &[T], f: &mut F) {
+            for &v in a {
+                f(ItemKind::Int, &encode_i64(v.into()));
+            }
+        }
+        #[inline(always)]
+        fn unsigned<T: Copy + Into<u64>, F: FnMut(ItemKind, &[u8])>(a: &[T], f: &mut F) {
+            for &v in a {
+                let v: u64 = v.into();
+                let kind = if v > i64::MAX as u64 {
+                    ItemKind::UInt
+                } else {
+                    ItemKind::Int
+                };
+                f(kind, &encode_u64(v));
+            }
+        }
+        match *self {
+            Keys::I8(a) => signed(a, &mut f),
+            Keys::I16(a) => signed(a, &mut f),
+            Keys::I32(a) => signed(a, &mut f),
+            Keys::I64(a) => signed(a, &mut f),
+            Keys::U8(a) => unsigned(a, &mut f),
+            Keys::U16(a) => unsigned(a, &mut f),
+            Keys::U32(a) => unsigned(a, &mut f),
+            Keys::U64(a) => unsigned(a, &mut f),
+            Keys::F32(a) => a
+                .iter()
+                .for_each(|&v| f(ItemKind::Float, &encode_f64(f64::from(v)))),
+            Keys::F64(a) => a.iter().for_each(|&v| f(ItemKind::Float, &encode_f64(v))),
+            Keys::Var {
+                data,
+                offsets,
+                kinds,
+            } => match offsets {
+                Offsets::I32(o) => var_items(data, o, kinds, &mut f),
+                Offsets::I64(o) => var_items(data, o, kinds, &mut f),
+                Offsets::Usize(o) => var_items(data, o, kinds, &mut f),
+            },
+            Keys::FixedBytes { data, width } => {
+                for item in data.chunks_exact(width) {
+                    let n = item.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+                    f(ItemKind::Bytes, &item[..n]);
+                }
+            }
+            Keys::FixedUcs4 { data, width } => {
+                let mut utf8 = Vec::with_capacity(width * 4);
+                for item in data.chunks_exact(width) {
+                    let n = item.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+                    utf8.clear();
+                    for &c in &item[..n] {
+                        // Checked in `fixed_ucs4`; the replacement character is unreachable.
+                        let ch = char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
+                        let mut buf = [0u8; 4];
+                        utf8.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                    }
+                    f(ItemKind::Str, &utf8);
+                }
+            }
+        }
+    }
+}
+
+/// The items of a variable-width column, with the offset type and the kinds resolved outside the loop.
+#[inline(always)]
+fn var_items<T: Copy + TryInto<usize>, F: FnMut(ItemKind, &[u8])>(
+    data: &[u8],
+    offsets: &[T],
+    kinds: Kinds,
+    f: &mut F,
+) {
+    // Validated in `Keys::var`: in order and inside `data`, so the conversions cannot fail.
+    let at = |v: T| v.try_into().unwrap_or(0);
+    match kinds {
+        Kinds::Uniform(kind) => {
+            for w in offsets.windows(2) {
+                f(kind, &data[at(w[0])..at(w[1])]);
+            }
+        }
+        Kinds::PerItem(kinds) => {
+            for (w, &kind) in offsets.windows(2).zip(kinds) {
+                f(kind, &data[at(w[0])..at(w[1])]);
+            }
+        }
+    }
+}
+
+/// Builds a `Keys::Var` batch item by item: what the bindings use for Python lists and iterables.
+/// One growing buffer for all items, so a batch costs no allocation per item.
+#[derive(Debug, Default, Clone)]
+pub struct KeyBuffer {
+    data: Vec<u8>,
+    offsets: Vec<usize>,
+    kinds: Vec<ItemKind>,
+}
+
+impl KeyBuffer {
+    pub fn with_capacity(items: usize) -> Self {
+        let mut offsets = Vec::with_capacity(items + 1);
+        offsets.push(0);
+        KeyBuffer {
+            data: Vec::with_capacity(items * 8),
+            offsets,
+            kinds: Vec::with_capacity(items),
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, kind: ItemKind, bytes: &[u8]) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        self.data.extend_from_slice(bytes);
+        self.offsets.push(self.data.len());
+        self.kinds.push(kind);
+    }
+
+    pub fn len(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Empties the buffer and keeps its memory, to refill it with the next chunk of a batch.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.offsets.clear();
+        self.offsets.push(0);
+        self.kinds.clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.kinds.is_empty()
+    }
+
+    pub fn keys(&self) -> Keys<'_> {
+        if self.offsets.is_empty() {
+            return Keys::Var {
+                data: &[],
+                offsets: Offsets::Usize(&[0]),
+                kinds: Kinds::PerItem(&[]),
+            };
+        }
+        // Built by `push`: offsets are in order and inside `data` by construction.
+        Keys::Var {
+            data: &self.data,
+            offsets: Offsets::Usize(&self.offsets),
+            kinds: Kinds::PerItem(&self.kinds),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn collect(keys: &Keys) -> Vec<(ItemKind, Vec<u8>)> {
+        let mut out = Vec::new();
+        keys.for_each(|k, b| out.push((k, b.to_vec())));
+        out
+    }
+
+    #[test]
+    fn ints_of_any_width_encode_alike() {
+        let a = collect(&Keys::I8(&[-1, 5]));
+        let b = collect(&Keys::I64(&[-1, 5]));
+        assert_eq!(a, b);
+        assert_eq!(collect(&Keys::U32(&[5]))[0], b[1]);
+        assert_eq!(
+            collect(&Keys::U64(&[u64::MAX]))[0],
+            (ItemKind::UInt, vec![0xff; 8])
+        );
+    }
+
+    #[test]
+    fn floats_are_canonical() {
+        assert_eq!(encode_f64(-0.0), encode_f64(0.0));
+        assert_eq!(encode_f64(f64::NAN), encode_f64(-f64::NAN));
+        assert_eq!(
+            encode_f64(f64::from_bits(0x7ff0_0000_0000_0001)),
+            CANONICAL_NAN_BITS.to_le_bytes()
+        );
+        assert_eq!(collect(&Keys::F32(&[1.5]))[0].1, encode_f64(1.5));
+    }
+
+    #[test]
+    fn int_range() {
+        assert!(encode_int(-(1 << 63)).is_ok());
+        assert!(encode_int((1 << 64) - 1).is_ok());
+        assert!(matches!(
+            encode_int(1 << 64),
+            Err(SketchError::Overflow { .. })
+        ));
+        assert!(matches!(
+            encode_int(-(1 << 63) - 1),
+            Err(SketchError::Overflow { .. })
+        ));
+        assert_eq!(encode_int(-1).unwrap(), ([0xff; 8], ItemKind::Int));
+    }
+
+    #[test]
+    fn fixed_width_strip_trailing_nuls() {
+        let s = Keys::fixed_bytes(b"ab\0\0a\0b\0", 4).unwrap();
+        assert_eq!(
+            collect(&s),
+            vec![
+                (ItemKind::Bytes, b"ab".to_vec()),
+                (ItemKind::Bytes, b"a\0b".to_vec())
+            ]
+        );
+        let u = Keys::fixed_ucs4(&[0xe9, 0, 0x1F600, 0x41], 2).unwrap();
+        assert_eq!(collect(&u)[0].1, "é".as_bytes());
+        assert_eq!(collect(&u)[1].1, "😀A".as_bytes());
+        assert!(matches!(
+            Keys::fixed_ucs4(&[0x41, 0xD800], 1),
+            Err(SketchError::InvalidUnicode {
+                position: 1,
+                code_point: 0xD800
+            })
+        ));
+    }
+
+    #[test]
+    fn var_offsets_are_checked() {
+        let data = b"hello";
+        assert!(Keys::var(
+            data,
+            Offsets::I32(&[0, 2, 5]),
+            Kinds::Uniform(ItemKind::Bytes)
+        )
+        .is_ok());
+        assert!(Keys::var(data, Offsets::I32(&[0, 6]), Kinds::Uniform(ItemKind::Bytes)).is_err());
+        assert!(Keys::var(data, Offsets::I32(&[3, 2]), Kinds::Uniform(ItemKind::Bytes)).is_err());
+        assert!(Keys::var(
+            data,
+            Offsets::I64(&[-1, 2]),
+            Kinds::Uniform(ItemKind::Bytes)
+        )
+        .is_err());
+        assert!(Keys::var(data, Offsets::I64(&[]), Kinds::Uniform(ItemKind::Bytes)).is_err());
+        assert!(Keys::var(
+            &[0xff],
+            Offsets::I32(&[0, 1]),
+            Kinds::Uniform(ItemKind::Str)
+        )
+        .is_err());
+        let k = Keys::var(
+            data,
+            Offsets::I32(&[1, 3, 5]),
+            Kinds::Uniform(ItemKind::Bytes),
+        )
+        .unwrap();
+        assert_eq!(
+            collect(&k),
+            vec![
+                (ItemKind::Bytes, b"el".to_vec()),
+                (ItemKind::Bytes, b"lo".to_vec())
+            ]
+        );
+    }
+
+    #[test]
+    fn key_buffer() {
+        let mut buf = KeyBuffer::with_capacity(2);
+        buf.push(ItemKind::Str, b"ab");
+        buf.push(ItemKind::Int, &encode_i64(7));
+        assert_eq!(buf.len(), 2);
+        assert_eq!(
+            collect(&buf.keys()),
+            vec![
+                (ItemKind::Str, b"ab".to_vec()),
+                (ItemKind::Int, encode_i64(7).to_vec())
+            ]
+        );
+        assert!(KeyBuffer::default().keys().is_empty());
+    }
+}

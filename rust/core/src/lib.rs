@@ -1,0 +1,14 @@
+//! sketchy-core: feature hashing and probabilistic sketches for streams, in pure Rust.
+//!
+//! This crate holds every algorithm of sketchy and no Python: the `sketchy` Python package reaches it
+//! through thin PyO3 bindings. Items are hashed through one canonical byte encoding ([`keys`]), so an
+//! item hashes the same alone or in any kind of batch.
+
+pub mod error;
+pub mod hash;
+pub mod keys;
+pub mod murmur3;
+
+pub use error::{Result, SketchError};
+pub use hash::Algorithm;
+pub use keys::{ItemKind, KeyBuffer, Keys};

@@ -1,0 +1,125 @@
+"""Normalization of batch inputs for the Rust extension (called from ``sketchy._native``).
+
+Lists, tuples and plain numeric numpy arrays are read by Rust directly; everything else comes here
+first and leaves as one of:
+
+- a one-dimensional, C-contiguous, native-endian numeric numpy array (borrowed by Rust);
+- ``("var32" | "var64", "str" | "bytes", offsets, data)``: an Arrow variable-width layout, read
+  straight from the Arrow buffers (no Python object per item);
+- ``("fixed_bytes", uint8 array, width)`` / ``("fixed_ucs4", uint32 array, width)``: numpy ``S``/``U``;
+- a list, or any other iterable, whose items Rust converts one by one.
+
+pandas and pyarrow are never imported here unless the input already comes from them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def normalize(keys: Any) -> Any:
+    if isinstance(keys, np.ndarray):
+        return _numpy(keys)
+    module = type(keys).__module__.partition(".")[0]
+    if module == "pandas":
+        return _pandas(keys)
+    if module == "pyarrow":
+        return _arrow(keys)
+    if module == "polars" and hasattr(keys, "to_arrow"):
+        return _arrow(keys.to_arrow())
+    if isinstance(keys, range):
+        if keys and -(2**63) <= min(keys[0], keys[-1]) and max(keys[0], keys[-1]) < 2**63:
+            return np.arange(keys.start, keys.stop, keys.step, dtype=np.int64)
+        return keys
+    if hasattr(keys, "__arrow_c_array__") or hasattr(keys, "__arrow_c_stream__"):
+        import pyarrow as pa
+
+        return _arrow(pa.chunked_array(keys) if hasattr(keys, "__arrow_c_stream__") else pa.array(keys))
+    if not hasattr(keys, "__iter__"):
+        raise TypeError(f"keys must be an iterable of items, not {type(keys).__name__}")
+    return keys
+
+
+def _numpy(array: np.ndarray) -> Any:
+    if array.ndim != 1:
+        raise ValueError(f"keys must be a one-dimensional array, got shape {array.shape}")
+    kind = array.dtype.kind
+    if kind in "iu":
+        return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+    if kind == "f":
+        # float16 widens exactly to float32; longdouble narrows to float64, the canonical encoding.
+        target = {2: np.float32, 4: np.float32}.get(array.dtype.itemsize, np.float64)
+        return np.ascontiguousarray(array, dtype=target)
+    if kind == "b":
+        return np.ascontiguousarray(array).view(np.uint8)
+    if kind == "U":
+        width = array.dtype.itemsize // 4
+        if width == 0:
+            return [""] * len(array)
+        native = np.ascontiguousarray(array, dtype=np.dtype(f"=U{width}"))
+        return ("fixed_ucs4", native.view(np.uint32), width)
+    if kind == "S":
+        width = array.dtype.itemsize
+        if width == 0:
+            return [b""] * len(array)
+        return ("fixed_bytes", np.ascontiguousarray(array).view(np.uint8), width)
+    if kind == "O":
+        return array.tolist()
+    raise TypeError(
+        f"unsupported array dtype {array.dtype}: expected integers, floats, str, bytes or objects"
+    )
+
+
+def _pandas(obj: Any) -> Any:
+    values = getattr(obj, "array", None)
+    if values is None:  # a DataFrame or something else without one column of values
+        raise TypeError(f"keys must be one column of values (a Series or Index), not {type(obj).__name__}")
+    if hasattr(values, "__arrow_array__"):
+        return _arrow(values.__arrow_array__())
+    mask = getattr(values, "_mask", None)  # nullable Int64/Float64/boolean arrays
+    if mask is not None:
+        if mask.any():
+            raise TypeError(f"missing value (NA) at position {int(np.argmax(mask))}: items cannot be missing")
+        return _numpy(np.asarray(values._data))
+    return _numpy(obj.to_numpy())
+
+
+def _arrow(obj: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(obj, pa.ChunkedArray):
+        if obj.num_chunks == 0:
+            return []
+        if obj.num_chunks > 1 and (pa.types.is_string(obj.type) or pa.types.is_binary(obj.type)):
+            # Combined int32 offsets could overflow past 2 GiB: widen before concatenating.
+            obj = obj.cast(pa.large_string() if pa.types.is_string(obj.type) else pa.large_binary())
+        obj = obj.chunk(0) if obj.num_chunks == 1 else obj.combine_chunks()
+    if not isinstance(obj, pa.Array):
+        raise TypeError(f"unsupported Arrow object {type(obj).__name__}")
+    t = obj.type
+    if pa.types.is_dictionary(t):
+        return _arrow(obj.dictionary_decode())
+    if obj.null_count:
+        first = pc.index(obj.is_null(), True).as_py()
+        raise TypeError(f"missing value (null) at position {first}: items cannot be missing")
+    if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
+        return _arrow(obj.cast(pa.large_string() if pa.types.is_string_view(t) else pa.large_binary()))
+    if (
+        pa.types.is_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_large_binary(t)
+    ):
+        large = pa.types.is_large_string(t) or pa.types.is_large_binary(t)
+        offset_type = np.int64 if large else np.int32
+        _, offsets, data = obj.buffers()
+        offsets = np.frombuffer(offsets, dtype=offset_type)[obj.offset : obj.offset + len(obj) + 1]
+        data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+        kind = "str" if (pa.types.is_string(t) or pa.types.is_large_string(t)) else "bytes"
+        return ("var64" if large else "var32", kind, offsets, data)
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
+        return _numpy(obj.to_numpy(zero_copy_only=False))
+    raise TypeError(f"unsupported Arrow type {t}: expected strings, binary, integers or floats")
