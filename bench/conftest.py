@@ -27,3 +27,29 @@ def uint64_keys(rng) -> np.ndarray:
 @pytest.fixture(scope="session")
 def int32_keys(rng) -> np.ndarray:
     return rng.integers(-(2**31), 2**31 - 1, size=N, dtype=np.int32, endpoint=True)
+
+
+@pytest.fixture(scope="session")
+def observations() -> list[dict]:
+    """100,000 click-log dicts of 10 features: 4 categorical (Zipf, up to 100k distinct values each)
+    and 6 numeric (4 floats, 2 ints)."""
+    rng = np.random.default_rng(7)
+    n = 100_000
+    cats = [(rng.zipf(1.2, n) % 100_000).tolist() for _ in range(4)]
+    floats = rng.normal(size=(4, n)).tolist()
+    ints = rng.integers(0, 100, size=(2, n)).tolist()
+    return [
+        {
+            "user": f"u{cats[0][i]}",
+            "city": f"c{cats[1][i]}",
+            "device": f"d{cats[2][i]}",
+            "page": f"p{cats[3][i]}",
+            "temp": floats[0][i],
+            "humidity": floats[1][i],
+            "price": floats[2][i],
+            "score": floats[3][i],
+            "clicks": ints[0][i],
+            "age": ints[1][i],
+        }
+        for i in range(n)
+    ]

@@ -22,8 +22,27 @@ from sketchy._native import (
 
 __version__ = "0.1.0"
 
+# Imported on first use, so that `import sketchy` does not import numpy.
+_LAZY = {"FeatureHasher": "sketchy.feature_hashing"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sketchy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     "ALGORITHMS",
+    "FeatureHasher",
     "hash_many",
     "murmur3_32",
     "murmur3_128",

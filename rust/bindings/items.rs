@@ -91,6 +91,15 @@ fn compact_ascii<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
     }
 }
 
+/// The UTF-8 bytes of a `str` (read in place when ASCII); `UnicodeEncodeError` on lone surrogates.
+#[inline(always)]
+pub fn str_bytes<'a>(s: &'a Bound<'_, PyString>) -> PyResult<&'a [u8]> {
+    match compact_ascii(s) {
+        Some(ascii) => Ok(ascii),
+        None => Ok(s.to_str()?.as_bytes()),
+    }
+}
+
 /// Calls `f(kind, canonical_bytes)` on one item; the error names `position` when given.
 #[inline]
 pub fn with_item<R>(
@@ -100,10 +109,7 @@ pub fn with_item<R>(
 ) -> PyResult<R> {
     // Exact types first: they are nearly all items, and the checks are pointer compares.
     if let Ok(s) = obj.cast_exact::<PyString>() {
-        if let Some(ascii) = compact_ascii(s) {
-            return Ok(f(ItemKind::Str, ascii));
-        }
-        return Ok(f(ItemKind::Str, s.to_str()?.as_bytes()));
+        return Ok(f(ItemKind::Str, str_bytes(s)?));
     }
     if let Ok(b) = obj.cast_exact::<PyBytes>() {
         return Ok(f(ItemKind::Bytes, b.as_bytes()));

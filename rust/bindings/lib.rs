@@ -3,6 +3,7 @@
 
 mod errors;
 mod fastcall;
+mod feature_hashing;
 mod hashing;
 mod items;
 
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::add_single_key_functions(m)?;
     m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;
+    m.add_class::<feature_hashing::PyFeatureHashing>()?;
     m.add(
         "ALGORITHMS",
         sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),

@@ -5,6 +5,7 @@
 //! item hashes the same alone or in any kind of batch.
 
 pub mod error;
+pub mod feature_hashing;
 pub mod hash;
 pub mod keys;
 pub mod murmur3;
