@@ -53,3 +53,15 @@ def observations() -> list[dict]:
         }
         for i in range(n)
     ]
+
+
+@pytest.fixture(scope="session")
+def int64_keys(rng) -> np.ndarray:
+    """1,000,000 int64 items, Zipf-distributed (a=1.2) over a million values."""
+    return (rng.zipf(1.2, N) % 1_000_000).astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def zipf_str_keys(int64_keys) -> list[str]:
+    """The same 1,000,000 Zipf items as short str."""
+    return [f"item-{v}" for v in int64_keys.tolist()]

@@ -11,6 +11,8 @@ array([3728699739546630719, 5234164152756840025], dtype=uint64)
 
 from sketchy._native import (
     ALGORITHMS,
+    CountMinSketch,
+    TopK,
     hash_many,
     murmur3_32,
     murmur3_128,
@@ -42,7 +44,9 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALGORITHMS",
+    "CountMinSketch",
     "FeatureHasher",
+    "TopK",
     "hash_many",
     "murmur3_32",
     "murmur3_128",

@@ -123,3 +123,21 @@ def _arrow(obj: Any) -> Any:
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         return _numpy(obj.to_numpy(zero_copy_only=False))
     raise TypeError(f"unsupported Arrow type {t}: expected strings, binary, integers or floats")
+
+
+def counts(values: Any) -> np.ndarray:
+    """The ``counts`` of a batch update as a contiguous uint64 array (non-negative integers only)."""
+    array = np.asarray(values)
+    if array.size == 0:
+        return np.zeros(0, dtype=np.uint64)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"counts must be integers, got {type(values).__name__} of dtype {array.dtype}")
+    if array.ndim != 1:
+        raise ValueError(
+            f"counts must be an int or a one-dimensional sequence of ints, got shape {array.shape}"
+        )
+    if array.dtype.kind == "i" and (array < 0).any():
+        raise ValueError(
+            f"counts must be non-negative, got {array[array < 0][0]} at position {int(np.argmax(array < 0))}"
+        )
+    return np.ascontiguousarray(array, dtype=np.uint64)

@@ -248,17 +248,28 @@ fn chunked<'py>(
     let mut start = 0;
     loop {
         buffer.clear();
-        for (i, item) in items.by_ref().take(CHUNK).enumerate() {
-            with_item(&item, Some(start + i), |kind, bytes| {
-                buffer.push(kind, bytes)
-            })?;
-        }
+        append(&mut items, CHUNK, start, &mut buffer)?;
         if buffer.is_empty() {
             return Ok(());
         }
         f(start, &buffer.keys())?;
         start += buffer.len();
     }
+}
+
+/// Converts up to `limit` items into `buffer`, naming positions from `start` in errors.
+fn append<'py>(
+    items: &mut impl Iterator<Item = Bound<'py, PyAny>>,
+    limit: usize,
+    start: usize,
+    buffer: &mut KeyBuffer,
+) -> PyResult<()> {
+    for (i, item) in items.take(limit).enumerate() {
+        with_item(&item, Some(start + i), |kind, bytes| {
+            buffer.push(kind, bytes)
+        })?;
+    }
+    Ok(())
 }
 
 static NORMALIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -363,6 +374,41 @@ impl<'py> Batch<'py> {
                 "unknown batch layout {other:?}"
             ))),
         }
+    }
+
+    /// Whether the items are converted as they are read (a list or tuple): an invalid one may come
+    /// after valid ones, so a sketch must not change until all have been read.
+    pub fn is_converted_lazily(&self) -> bool {
+        matches!(self, Batch::Seq(_))
+    }
+
+    /// The batch with every item converted into one buffer.
+    pub fn materialize(self) -> PyResult<Self> {
+        let Batch::Seq(seq) = &self else {
+            return Ok(self);
+        };
+        let mut buffer = KeyBuffer::with_capacity(seq.len()?);
+        if let Ok(list) = seq.cast_exact::<PyList>() {
+            append(
+                &mut (0..).map_while(|i| list_item(list, i)),
+                usize::MAX,
+                0,
+                &mut buffer,
+            )?;
+        } else {
+            append(
+                &mut seq.cast_exact::<PyTuple>()?.iter(),
+                usize::MAX,
+                0,
+                &mut buffer,
+            )?;
+        }
+        Ok(Batch::Buffer(buffer))
+    }
+
+    /// The core's view of a batch that is not converted lazily.
+    pub fn view(&self) -> PyResult<Keys<'_>> {
+        self.keys()
     }
 
     /// The number of items.

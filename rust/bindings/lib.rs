@@ -1,11 +1,14 @@
 //! `sketchy._native`: the compiled half of sketchy. Glue only: argument extraction, GIL release and
 //! error mapping around `sketchy_core`. Users import from `sketchy`, not from here.
 
+mod args;
+mod count_min;
 mod errors;
 mod fastcall;
 mod feature_hashing;
 mod hashing;
 mod items;
+mod top_k;
 
 use pyo3::prelude::*;
 
@@ -14,6 +17,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::add_single_key_functions(m)?;
     m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;
     m.add_class::<feature_hashing::PyFeatureHashing>()?;
+    m.add_class::<count_min::PyCountMinSketch>()?;
+    m.add_class::<top_k::PyTopK>()?;
     m.add(
         "ALGORITHMS",
         sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),

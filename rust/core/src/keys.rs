@@ -256,6 +256,51 @@ impl<'a> Keys<'a> {
         self.len() == 0
     }
 
+    /// The items `range` of the batch (which must lie inside it), as a batch of their own.
+    pub fn sub(&self, range: std::ops::Range<usize>) -> Keys<'a> {
+        let r = range;
+        match *self {
+            Keys::I8(a) => Keys::I8(&a[r]),
+            Keys::I16(a) => Keys::I16(&a[r]),
+            Keys::I32(a) => Keys::I32(&a[r]),
+            Keys::I64(a) => Keys::I64(&a[r]),
+            Keys::U8(a) => Keys::U8(&a[r]),
+            Keys::U16(a) => Keys::U16(&a[r]),
+            Keys::U32(a) => Keys::U32(&a[r]),
+            Keys::U64(a) => Keys::U64(&a[r]),
+            Keys::F32(a) => Keys::F32(&a[r]),
+            Keys::F64(a) => Keys::F64(&a[r]),
+            Keys::Var {
+                data,
+                offsets,
+                kinds,
+            } => {
+                let offsets = match offsets {
+                    Offsets::I32(o) => Offsets::I32(&o[r.start..=r.end]),
+                    Offsets::I64(o) => Offsets::I64(&o[r.start..=r.end]),
+                    Offsets::Usize(o) => Offsets::Usize(&o[r.start..=r.end]),
+                };
+                let kinds = match kinds {
+                    Kinds::Uniform(k) => Kinds::Uniform(k),
+                    Kinds::PerItem(k) => Kinds::PerItem(&k[r]),
+                };
+                Keys::Var {
+                    data,
+                    offsets,
+                    kinds,
+                }
+            }
+            Keys::FixedBytes { data, width } => Keys::FixedBytes {
+                data: &data[r.start * width..r.end * width],
+                width,
+            },
+            Keys::FixedUcs4 { data, width } => Keys::FixedUcs4 {
+                data: &data[r.start * width..r.end * width],
+                width,
+            },
+        }
+    }
+
     /// Calls `f(kind, canonical_bytes)` for every item, in order.
     #[inline]
     pub fn for_each<F: FnMut(ItemKind, &[u8])>(&self, mut f: F) {
@@ -517,6 +562,30 @@ mod tests {
                 (ItemKind::Bytes, b"el".to_vec()),
                 (ItemKind::Bytes, b"lo".to_vec())
             ]
+        );
+    }
+
+    #[test]
+    fn sub_batches() {
+        let all = Keys::var(
+            b"abcdef",
+            Offsets::I32(&[0, 1, 3, 6]),
+            Kinds::Uniform(ItemKind::Bytes),
+        )
+        .unwrap();
+        assert_eq!(
+            collect(&all.sub(1..3)),
+            vec![
+                (ItemKind::Bytes, b"bc".to_vec()),
+                (ItemKind::Bytes, b"def".to_vec())
+            ]
+        );
+        assert!(all.sub(2..2).is_empty());
+        let u = Keys::fixed_ucs4(&[0x41, 0, 0x42, 0x43], 2).unwrap();
+        assert_eq!(collect(&u.sub(1..2)), vec![(ItemKind::Str, b"BC".to_vec())]);
+        assert_eq!(
+            collect(&Keys::I8(&[1, 2, 3]).sub(2..3)),
+            collect(&Keys::I64(&[3]))
         );
     }
 

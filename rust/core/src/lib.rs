@@ -4,11 +4,14 @@
 //! through thin PyO3 bindings. Items are hashed through one canonical byte encoding ([`keys`]), so an
 //! item hashes the same alone or in any kind of batch.
 
+pub mod count_min;
 pub mod error;
 pub mod feature_hashing;
+pub mod format;
 pub mod hash;
 pub mod keys;
 pub mod murmur3;
+pub mod top_k;
 
 pub use error::{Result, SketchError};
 pub use hash::Algorithm;

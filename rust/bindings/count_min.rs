@@ -1,0 +1,275 @@
+//! `sketchy.CountMinSketch`.
+
+use numpy::IntoPyArray;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyType};
+use sketchy_core::count_min::CountMinSketch;
+
+use crate::args::{bytes_arg, count_arg, size_arg, CountsArg};
+use crate::errors::IntoPyResult;
+use crate::hashing::seed_arg;
+use crate::items::{with_item, Batch};
+
+/// Frequencies of the items of a stream in ``width × depth`` counters, never below the true count.
+///
+/// Each of the ``depth`` rows sends an item to one of its ``width`` counters (rows are independent:
+/// double hashing on a seeded 128-bit XXH3), adds its count there, and the estimate is the smallest
+/// of the item's counters. With ``ε = e / width`` and ``δ = e^-depth``, an estimate exceeds the true
+/// count by more than ``ε · total`` with probability at most ``δ`` (Cormode and Muthukrishnan).
+/// Unlike ``collections.Counter`` its memory is fixed, whatever the number of distinct items.
+///
+/// Parameters
+/// ----------
+/// width : int
+///     Counters per row, ≥ 1. ``from_error`` picks it from the error wanted.
+/// depth : int
+///     Rows, in [1, 64]. ``width × depth`` is capped at 2**28 counters (2 GiB).
+/// seed : int
+///     Seed of the item hash; sketches merge only with the same seed.
+/// conservative : bool
+///     Conservative update (Estan and Varghese): raise an item's counters only as far as needed.
+///     Estimates stay upper bounds and are tighter on skewed streams; a merge of conservative
+///     sketches adds counters and so loses that extra accuracy.
+///
+/// Counters are 64-bit and never wrap: an update that would take ``total`` past 2**64 - 1 raises
+/// ``OverflowError`` and changes nothing. Items hash as in :func:`sketchy.hash_many`, so ``add(5)``
+/// and ``update(numpy.array([5], dtype=numpy.int32))`` count the same item.
+///
+/// Examples
+/// --------
+/// >>> from sketchy import CountMinSketch
+/// >>> cms = CountMinSketch.from_error(epsilon=0.001, delta=0.01)
+/// >>> cms.width, cms.depth
+/// (2719, 5)
+/// >>> cms.update(["apple", "pear", "apple", "fig"])
+/// >>> cms.add("apple", 10)
+/// >>> cms["apple"], cms["pear"], cms["kiwi"]
+/// (12, 1, 0)
+/// >>> cms.total, cms.error_bound <= 0.001 * cms.total
+/// (14, True)
+///
+/// References
+/// ----------
+/// Cormode and Muthukrishnan, "An Improved Data Stream Summary: The Count-Min Sketch and its
+/// Applications", J. Algorithms 55(1), 2005. Estan and Varghese, "New Directions in Traffic
+/// Measurement and Accounting", SIGCOMM 2002. Kirsch and Mitzenmacher, "Less Hashing, Same
+/// Performance", ESA 2006.
+#[pyclass(module = "sketchy._native", name = "CountMinSketch", eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyCountMinSketch {
+    inner: CountMinSketch,
+}
+
+/// `slf.merge(other)`, also when `other` is `slf` itself (which doubles every count).
+fn merge_into(
+    slf: &Bound<'_, PyCountMinSketch>,
+    other: &Bound<'_, PyCountMinSketch>,
+) -> PyResult<()> {
+    if slf.is(other) {
+        let copy = other.borrow().inner.clone();
+        return slf.borrow_mut().inner.merge(&copy).py();
+    }
+    slf.borrow_mut().inner.merge(&other.borrow().inner).py()
+}
+
+#[pymethods]
+impl PyCountMinSketch {
+    #[new]
+    #[pyo3(text_signature = "(width=2048, depth=5, *, seed=0, conservative=False)", signature = (width = 2048, depth = 5, *, seed = None, conservative = false))]
+    fn new(
+        width: i64,
+        depth: i64,
+        seed: Option<&Bound<'_, PyAny>>,
+        conservative: bool,
+    ) -> PyResult<Self> {
+        let seed = seed_arg(seed, u64::MAX)?;
+        Ok(PyCountMinSketch {
+            inner: CountMinSketch::new(
+                size_arg("width", width)?,
+                size_arg("depth", depth)?,
+                seed,
+                conservative,
+            )
+            .py()?,
+        })
+    }
+
+    /// The sketch whose estimates exceed the true counts by more than ``epsilon · total`` with
+    /// probability at most ``delta``: ``width = ⌈e/ε⌉``, ``depth = ⌈ln(1/δ)⌉``.
+    #[classmethod]
+    #[pyo3(signature = (epsilon, delta, *, seed = None, conservative = false), text_signature = "(epsilon, delta, *, seed=0, conservative=False)")]
+    fn from_error(
+        _cls: &Bound<'_, PyType>,
+        epsilon: f64,
+        delta: f64,
+        seed: Option<&Bound<'_, PyAny>>,
+        conservative: bool,
+    ) -> PyResult<Self> {
+        let seed = seed_arg(seed, u64::MAX)?;
+        Ok(PyCountMinSketch {
+            inner: CountMinSketch::from_error(epsilon, delta, seed, conservative).py()?,
+        })
+    }
+
+    #[getter]
+    fn width(&self) -> u32 {
+        self.inner.width()
+    }
+    #[getter]
+    fn depth(&self) -> u32 {
+        self.inner.depth()
+    }
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed()
+    }
+    #[getter]
+    fn conservative(&self) -> bool {
+        self.inner.conservative()
+    }
+    /// The sum of all counts added.
+    #[getter]
+    fn total(&self) -> u64 {
+        self.inner.total()
+    }
+    /// ε = e / width.
+    #[getter]
+    fn epsilon(&self) -> f64 {
+        self.inner.epsilon()
+    }
+    /// δ = e^-depth.
+    #[getter]
+    fn delta(&self) -> f64 {
+        self.inner.delta()
+    }
+    /// ε · total: with probability ≥ 1 - δ, an estimate exceeds its true count by at most this.
+    #[getter]
+    fn error_bound(&self) -> f64 {
+        self.inner.epsilon() * self.inner.total() as f64
+    }
+
+    /// Counts ``count`` more occurrences of ``item`` (str, bytes, int or float).
+    #[pyo3(signature = (item, count = None))]
+    fn add(&mut self, item: &Bound<'_, PyAny>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let count = count.map(count_arg).transpose()?.unwrap_or(1);
+        let inner = &mut self.inner;
+        with_item(item, None, |_, bytes| inner.add(bytes, count))?.py()
+    }
+
+    /// Counts every item of a batch (list, numpy array, pandas Series, Arrow array...), once each,
+    /// ``counts`` times each (an int), or ``counts[i]`` times item ``i``. Everything is checked
+    /// before the sketch changes: after an error the sketch is as it was.
+    #[pyo3(signature = (items, counts = None))]
+    fn update(
+        &mut self,
+        py: Python<'_>,
+        items: &Bound<'_, PyAny>,
+        counts: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        let batch = Batch::extract(items)?;
+        let counts = CountsArg::extract(counts)?;
+        let counts = counts.view()?;
+        let inner = &mut self.inner;
+        if batch.is_converted_lazily() {
+            // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
+            let mut hashes = Vec::with_capacity(batch.len()?);
+            batch.for_each_chunk(|_, keys| {
+                py.detach(|| keys.for_each(|_, bytes| hashes.push(inner.hash(bytes))));
+                Ok(())
+            })?;
+            py.detach(|| inner.update_hashed(&hashes, counts)).py()
+        } else {
+            let keys = batch.view()?;
+            py.detach(|| inner.update(&keys, counts)).py()
+        }
+    }
+
+    fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {
+        with_item(item, None, |_, bytes| self.inner.estimate(bytes))
+    }
+
+    /// The estimates of a batch of items, as a ``uint64`` array.
+    fn estimate_many<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let batch = Batch::extract(items)?;
+        let mut out = vec![0u64; batch.len()?];
+        let inner = &self.inner;
+        batch.for_each_chunk(|start, keys| {
+            let out = &mut out[start..start + keys.len()];
+            py.detach(|| inner.estimate_many(keys, out)).py()
+        })?;
+        Ok(out.into_pyarray(py).into_any())
+    }
+
+    /// Adds ``other``'s counts into this sketch (same width, depth, seed and mode, else ValueError).
+    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
+        merge_into(slf, other)
+    }
+
+    fn __add__(&self, other: &Self) -> PyResult<Self> {
+        let mut sum = self.clone();
+        sum.inner.merge(&other.inner).py()?;
+        Ok(sum)
+    }
+
+    fn __iadd__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
+        merge_into(slf, other)
+    }
+
+    /// A copy of the sketch.
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+
+    fn __copy__(&self) -> Self {
+        self.clone()
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.clone()
+    }
+
+    /// Forgets every count.
+    fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// The serialized sketch: a versioned header, the parameters, then the counters.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.to_bytes())
+    }
+
+    /// The sketch serialized by ``to_bytes``; ValueError for anything else.
+    #[classmethod]
+    fn from_bytes(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyCountMinSketch {
+            inner: CountMinSketch::from_bytes(&bytes_arg(data)?).py()?,
+        })
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = slf.get_type().getattr("from_bytes")?;
+        Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
+    }
+
+    fn __sizeof__(&self) -> usize {
+        self.inner.memory_size()
+    }
+
+    fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "CountMinSketch(width={}, depth={}, seed={}, conservative={}, total={})",
+            s.width(),
+            s.depth(),
+            s.seed(),
+            if s.conservative() { "True" } else { "False" },
+            s.total()
+        )
+    }
+}

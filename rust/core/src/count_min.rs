@@ -1,0 +1,563 @@
+//! The count-min sketch (Cormode and Muthukrishnan, 2005): item frequencies in `width × depth`
+//! counters, never below the true count.
+//!
+//! Each of the `depth` rows maps an item to one of its `width` counters and adds the item's count
+//! there; the estimate of an item is the smallest of its `depth` counters. With `width = ⌈e/ε⌉` and
+//! `depth = ⌈ln(1/δ)⌉`, an estimate exceeds the true count by more than `ε·N` (N the total count) with
+//! probability at most `δ`. The bound needs the rows to be independent: row `i` uses
+//! `h1 + i·h2` (Kirsch and Mitzenmacher, 2006) with `h1`, `h2` the two halves of one 128-bit XXH3
+//! hash of the item, never one hash reused under masks.
+//!
+//! Conservative update (Estan and Varghese, 2002) raises each of an item's counters only as far as
+//! needed (to its old minimum plus the count): estimates stay upper bounds and are usually tighter.
+//!
+//! Counters are `u64` and cannot wrap: the total count is checked first (every counter is at most the
+//! total) and an addition that would push it past `2**64 - 1` is refused with `Overflow`, leaving the
+//! sketch unchanged.
+
+use crate::error::{Result, SketchError};
+use crate::format::{check, Kind, Reader, Writer};
+use crate::hash::item_hash128;
+use crate::keys::Keys;
+
+/// The most counters a sketch may have (`width × depth`): 2**28, 2 GiB of `u64`.
+pub const MAX_COUNTERS: u64 = 1 << 28;
+
+/// The counts added with a batch: one for every item, or one per item.
+#[derive(Clone, Copy, Debug)]
+pub enum Counts<'a> {
+    Each(u64),
+    PerItem(&'a [u64]),
+}
+
+impl Counts<'_> {
+    /// The sum of the counts of `n` items, or `Overflow`.
+    pub fn sum(&self, n: usize) -> Result<u64> {
+        let overflow = || SketchError::overflow("the counts add up to more than 2**64 - 1");
+        match *self {
+            Counts::Each(c) => c.checked_mul(n as u64).ok_or_else(overflow),
+            Counts::PerItem(counts) => {
+                if counts.len() != n {
+                    return Err(SketchError::parameter(
+                        "counts",
+                        format!(
+                            "{} counts for {n} items: give one count per item, or one for all",
+                            counts.len()
+                        ),
+                    ));
+                }
+                counts
+                    .iter()
+                    .try_fold(0u64, |acc, &c| acc.checked_add(c))
+                    .ok_or_else(overflow)
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> u64 {
+        match *self {
+            Counts::Each(c) => c,
+            Counts::PerItem(counts) => counts[i],
+        }
+    }
+}
+
+/// Items hashed per block in batch updates.
+const BLOCK: usize = 256;
+
+/// A block of hashed items and their counts.
+struct Block {
+    hashes: [(u64, u64); BLOCK],
+    counts: [u64; BLOCK],
+    len: usize,
+}
+
+impl Default for Block {
+    fn default() -> Self {
+        Block {
+            hashes: [(0, 0); BLOCK],
+            counts: [0; BLOCK],
+            len: 0,
+        }
+    }
+}
+
+impl Block {
+    #[inline(always)]
+    fn push(&mut self, hash: (u64, u64), count: u64) {
+        self.hashes[self.len] = hash;
+        self.counts[self.len] = count;
+        self.len += 1;
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == BLOCK
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CountMinSketch {
+    width: u32,
+    depth: u32,
+    seed: u64,
+    conservative: bool,
+    total: u64,
+    /// Row `r` is `counters[r * width..(r + 1) * width]`.
+    counters: Vec<u64>,
+}
+
+/// `x` mapped to [0, n) by multiplication (Lemire 2019): uniform for a uniform 64-bit `x`.
+#[inline(always)]
+fn reduce(x: u64, n: u32) -> usize {
+    ((u128::from(x) * u128::from(n)) >> 64) as usize
+}
+
+impl CountMinSketch {
+    pub fn new(width: u64, depth: u64, seed: u64, conservative: bool) -> Result<Self> {
+        if width < 1 || width > u64::from(u32::MAX) {
+            return Err(SketchError::parameter(
+                "width",
+                format!("must be in [1, 2**32 - 1], got {width}"),
+            ));
+        }
+        if !(1..=64).contains(&depth) {
+            return Err(SketchError::parameter(
+                "depth",
+                format!("must be in [1, 64], got {depth}"),
+            ));
+        }
+        if width * depth > MAX_COUNTERS {
+            return Err(SketchError::parameter(
+                "width",
+                format!(
+                    "width × depth = {} counters is over the cap of 2**28 (2 GiB)",
+                    width * depth
+                ),
+            ));
+        }
+        Ok(CountMinSketch {
+            width: width as u32,
+            depth: depth as u32,
+            seed,
+            conservative,
+            total: 0,
+            counters: vec![0; (width * depth) as usize],
+        })
+    }
+
+    /// The sketch for relative error `epsilon` with probability `1 - delta`: `width = ⌈e/ε⌉`,
+    /// `depth = ⌈ln(1/δ)⌉`.
+    pub fn from_error(epsilon: f64, delta: f64, seed: u64, conservative: bool) -> Result<Self> {
+        if !(epsilon > 0.0 && epsilon < 1.0) {
+            return Err(SketchError::parameter(
+                "epsilon",
+                format!("must be in (0, 1), got {epsilon}"),
+            ));
+        }
+        if !(delta > 0.0 && delta < 1.0) {
+            return Err(SketchError::parameter(
+                "delta",
+                format!("must be in (0, 1), got {delta}"),
+            ));
+        }
+        let width = (std::f64::consts::E / epsilon).ceil();
+        let depth = (1.0 / delta).ln().ceil().max(1.0);
+        if width > MAX_COUNTERS as f64 || depth > 64.0 {
+            return Err(SketchError::parameter(
+                "epsilon",
+                format!("epsilon={epsilon}, delta={delta} need {width} × {depth} counters, over the cap of 2**28"),
+            ));
+        }
+        Self::new(width as u64, depth as u64, seed, conservative)
+    }
+
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn conservative(&self) -> bool {
+        self.conservative
+    }
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+    pub fn counters(&self) -> &[u64] {
+        &self.counters
+    }
+
+    /// ε = e / width: an estimate exceeds the truth by more than ε·total with probability ≤ δ.
+    pub fn epsilon(&self) -> f64 {
+        std::f64::consts::E / f64::from(self.width)
+    }
+
+    /// δ = e^-depth.
+    pub fn delta(&self) -> f64 {
+        (-f64::from(self.depth)).exp()
+    }
+
+    /// The item hash from which every row's counter is derived.
+    #[inline(always)]
+    pub fn hash(&self, item: &[u8]) -> (u64, u64) {
+        item_hash128(item, self.seed)
+    }
+
+    #[inline(always)]
+    fn add_hashed(&mut self, (h1, h2): (u64, u64), count: u64) {
+        let width = self.width as usize;
+        if self.conservative {
+            let mut min = u64::MAX;
+            let mut h = h1;
+            for row in 0..self.depth as usize {
+                min = min.min(self.counters[row * width + reduce(h, self.width)]);
+                h = h.wrapping_add(h2);
+            }
+            let target = min + count; // <= total, checked by the caller
+            let mut h = h1;
+            for row in 0..self.depth as usize {
+                let c = &mut self.counters[row * width + reduce(h, self.width)];
+                *c = (*c).max(target);
+                h = h.wrapping_add(h2);
+            }
+        } else {
+            let mut h = h1;
+            for row in 0..self.depth as usize {
+                self.counters[row * width + reduce(h, self.width)] += count;
+                h = h.wrapping_add(h2);
+            }
+        }
+    }
+
+    fn reserve_total(&self, count: u64) -> Result<u64> {
+        self.total.checked_add(count).ok_or_else(|| {
+            SketchError::overflow(format!(
+                "adding {count} would take the total count past 2**64 - 1 (it is {})",
+                self.total
+            ))
+        })
+    }
+
+    /// Adds `count` occurrences of one item.
+    pub fn add(&mut self, item: &[u8], count: u64) -> Result<()> {
+        let total = self.reserve_total(count)?;
+        self.add_hashed(self.hash(item), count);
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds a batch of items with their counts; checks everything before changing anything.
+    pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
+        let total = self.reserve_total(counts.sum(keys.len())?)?;
+        let mut block = Block::default();
+        for start in (0..keys.len()).step_by(BLOCK) {
+            let chunk = keys.sub(start..(start + BLOCK).min(keys.len()));
+            block.len = 0;
+            // The closure is inlined into each kind of batch: a call per item costs more than the
+            // hash itself.
+            let seed = self.seed;
+            match counts {
+                Counts::Each(count) => chunk.for_each(
+                    #[inline(always)]
+                    |_, item| block.push(item_hash128(item, seed), count),
+                ),
+                Counts::PerItem(per_item) => {
+                    let mut counts = per_item[start..].iter();
+                    chunk.for_each(
+                        #[inline(always)]
+                        |_, item| {
+                            block.push(
+                                item_hash128(item, seed),
+                                counts.next().copied().unwrap_or(0),
+                            )
+                        },
+                    )
+                }
+            }
+            self.add_block(&block);
+        }
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds items given by their [`hash`](Self::hash)es (the bindings hash a Python list first, so
+    /// that a bad item is found before the sketch changes).
+    pub fn update_hashed(&mut self, hashes: &[(u64, u64)], counts: Counts) -> Result<()> {
+        let total = self.reserve_total(counts.sum(hashes.len())?)?;
+        let mut block = Block::default();
+        for (i, &h) in hashes.iter().enumerate() {
+            block.push(h, counts.get(i));
+            if block.is_full() {
+                self.add_block(&block);
+                block.len = 0;
+            }
+        }
+        self.add_block(&block);
+        self.total = total;
+        Ok(())
+    }
+
+    /// Adds a block of hashed items. Standard update goes row by row: a row (a few KB) stays in the
+    /// L1 cache while the whole block lands in it, instead of `depth` cache misses per item; the sums
+    /// do not depend on the order. Conservative update depends on it, so it goes item by item.
+    fn add_block(&mut self, block: &Block) {
+        let hashes = &block.hashes[..block.len];
+        let counts = &block.counts[..block.len];
+        if self.conservative {
+            for (&h, &count) in hashes.iter().zip(counts) {
+                self.add_hashed(h, count);
+            }
+            return;
+        }
+        let width = self.width;
+        for (r, row) in self.counters.chunks_exact_mut(width as usize).enumerate() {
+            let r = r as u64;
+            for (&(h1, h2), &count) in hashes.iter().zip(counts) {
+                row[reduce(h1.wrapping_add(r.wrapping_mul(h2)), width)] += count;
+            }
+        }
+    }
+
+    #[inline(always)]
+    pub fn estimate_hashed(&self, (h1, h2): (u64, u64)) -> u64 {
+        let width = self.width as usize;
+        let mut min = u64::MAX;
+        let mut h = h1;
+        for row in 0..self.depth as usize {
+            min = min.min(self.counters[row * width + reduce(h, self.width)]);
+            h = h.wrapping_add(h2);
+        }
+        min
+    }
+
+    /// The estimated count of an item: never below its true count.
+    pub fn estimate(&self, item: &[u8]) -> u64 {
+        self.estimate_hashed(self.hash(item))
+    }
+
+    /// Estimates of a batch of items, into `out` (one slot per item), row by row as in `add_block`.
+    pub fn estimate_many(&self, keys: &Keys, out: &mut [u64]) -> Result<()> {
+        if out.len() != keys.len() {
+            return Err(SketchError::input("one output slot per item is needed"));
+        }
+        let mut block = Block::default();
+        for (start, out) in (0..keys.len()).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
+            block.len = 0;
+            keys.sub(start..start + out.len())
+                .for_each(|_, item| block.push(self.hash(item), 0));
+            self.estimate_block(&block, out);
+        }
+        Ok(())
+    }
+
+    fn estimate_block(&self, block: &Block, out: &mut [u64]) {
+        out.iter_mut().for_each(|o| *o = u64::MAX);
+        for (r, row) in self.counters.chunks_exact(self.width as usize).enumerate() {
+            let r = r as u64;
+            for (&(h1, h2), o) in block.hashes[..block.len].iter().zip(out.iter_mut()) {
+                *o = (*o).min(row[reduce(h1.wrapping_add(r.wrapping_mul(h2)), self.width)]);
+            }
+        }
+    }
+
+    fn check_compatible(&self, other: &Self) -> Result<()> {
+        let mismatch = |parameter, a: String, b: String| {
+            Err(SketchError::incompatible(parameter, format!("{a} != {b}")))
+        };
+        if self.width != other.width {
+            return mismatch("width", self.width.to_string(), other.width.to_string());
+        }
+        if self.depth != other.depth {
+            return mismatch("depth", self.depth.to_string(), other.depth.to_string());
+        }
+        if self.seed != other.seed {
+            return mismatch("seed", self.seed.to_string(), other.seed.to_string());
+        }
+        if self.conservative != other.conservative {
+            return mismatch(
+                "conservative",
+                self.conservative.to_string(),
+                other.conservative.to_string(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Adds `other` into `self`, counter by counter. For conservative sketches the sum is still an
+    /// upper bound of every count, but loses the extra accuracy of conservative update.
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        self.check_compatible(other)?;
+        let total = self.reserve_total(other.total)?;
+        for (a, b) in self.counters.iter_mut().zip(&other.counters) {
+            *a += b; // <= total
+        }
+        self.total = total;
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.counters.iter_mut().for_each(|c| *c = 0);
+        self.total = 0;
+    }
+
+    /// Heap and inline memory, in bytes.
+    pub fn memory_size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.counters.capacity() * std::mem::size_of::<u64>()
+    }
+
+    /// `width u32, depth u32, seed u64, flags u8 (bit 0 conservative), total u64, counters u64...`
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(Kind::CountMin, 25 + 8 * self.counters.len());
+        w.u32(self.width);
+        w.u32(self.depth);
+        w.u64(self.seed);
+        w.u8(u8::from(self.conservative));
+        w.u64(self.total);
+        for &c in &self.counters {
+            w.u64(c);
+        }
+        w.finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, Kind::CountMin)?;
+        let width = r.u32("width")?;
+        let depth = r.u32("depth")?;
+        let seed = r.u64("seed")?;
+        let flags = r.u8("flags")?;
+        check(flags <= 1, || format!("unknown flags {flags:#x}"))?;
+        let total = r.u64("total")?;
+        let n = u64::from(width) * u64::from(depth);
+        check(
+            (1..=MAX_COUNTERS).contains(&n) && (1..=64).contains(&depth),
+            || format!("width {width} × depth {depth} is out of range"),
+        )?;
+        // Check the length before allocating: the input must hold every counter.
+        let raw = r.take(n as usize * 8, "the counters")?;
+        r.finish()?;
+        let mut sketch = CountMinSketch::new(u64::from(width), u64::from(depth), seed, flags == 1)?;
+        for (c, chunk) in sketch.counters.iter_mut().zip(raw.chunks_exact(8)) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(chunk);
+            *c = u64::from_le_bytes(b);
+        }
+        // Every row adds up to the total under standard update; conservative update raises a row by
+        // at most the count added, so its rows add up to at most the total.
+        for (row, counters) in sketch.counters.chunks_exact(width as usize).enumerate() {
+            let valid = match counters.iter().try_fold(0u64, |acc, &c| acc.checked_add(c)) {
+                Some(sum) if sketch.conservative => sum <= total,
+                Some(sum) => sum == total,
+                None => false,
+            };
+            check(valid, || {
+                format!("row {row} of counters does not add up to the total {total}")
+            })?;
+        }
+        sketch.total = total;
+        Ok(sketch)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters() {
+        assert!(CountMinSketch::new(0, 5, 0, false).is_err());
+        assert!(CountMinSketch::new(10, 0, 0, false).is_err());
+        assert!(CountMinSketch::new(1 << 27, 4, 0, false).is_err());
+        let s = CountMinSketch::from_error(0.001, 0.01, 0, false).unwrap();
+        assert_eq!((s.width(), s.depth()), (2719, 5));
+        assert!(CountMinSketch::from_error(0.0, 0.5, 0, false).is_err());
+        assert!(CountMinSketch::from_error(0.5, 1.0, 0, false).is_err());
+    }
+
+    #[test]
+    fn counts_and_overflow() {
+        let mut s = CountMinSketch::new(64, 4, 1, false).unwrap();
+        s.add(b"a", 3).unwrap();
+        s.add(b"b", 1).unwrap();
+        assert!(s.estimate(b"a") >= 3);
+        assert_eq!(s.total(), 4);
+        assert!(matches!(
+            s.add(b"c", u64::MAX),
+            Err(SketchError::Overflow { .. })
+        ));
+        assert_eq!(s.total(), 4); // unchanged
+        let keys = Keys::I64(&[1, 2, 3]);
+        assert!(s.update(&keys, Counts::PerItem(&[1, 2])).is_err());
+        s.update(&keys, Counts::PerItem(&[1, 0, 2])).unwrap();
+        assert_eq!(s.total(), 7);
+    }
+
+    #[test]
+    fn merge_equals_whole_and_round_trips() {
+        let mut a = CountMinSketch::new(32, 3, 9, false).unwrap();
+        let mut b = a.clone();
+        let mut whole = a.clone();
+        for i in 0..100i64 {
+            let item = i.to_le_bytes();
+            if i % 2 == 0 {
+                a.add(&item, 1).unwrap()
+            } else {
+                b.add(&item, 1).unwrap()
+            }
+            whole.add(&item, 1).unwrap();
+        }
+        a.merge(&b).unwrap();
+        assert_eq!(a, whole);
+        assert_eq!(CountMinSketch::from_bytes(&a.to_bytes()).unwrap(), a);
+        let other = CountMinSketch::new(32, 3, 8, false).unwrap();
+        assert!(a.merge(&other).unwrap_err().to_string().contains("seed"));
+        let mut bytes = a.to_bytes();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(CountMinSketch::from_bytes(&bytes).is_err());
+        assert!(CountMinSketch::from_bytes(&a.to_bytes()[..40]).is_err());
+    }
+
+    #[test]
+    fn batch_update_equals_one_by_one() {
+        let items: Vec<i64> = (0..1000).map(|i| (i * 7919) % 301).collect();
+        let counts: Vec<u64> = (0..1000).map(|i| i % 5).collect();
+        for conservative in [false, true] {
+            let mut batch = CountMinSketch::new(61, 4, 3, conservative).unwrap();
+            let mut single = batch.clone();
+            batch
+                .update(&Keys::I64(&items), Counts::PerItem(&counts))
+                .unwrap();
+            for (item, &count) in items.iter().zip(&counts) {
+                single.add(&item.to_le_bytes(), count).unwrap();
+            }
+            assert_eq!(batch, single);
+            let mut out = vec![0; items.len()];
+            batch.estimate_many(&Keys::I64(&items), &mut out).unwrap();
+            assert!(items
+                .iter()
+                .zip(&out)
+                .all(|(i, &e)| e == batch.estimate(&i.to_le_bytes())));
+        }
+    }
+
+    #[test]
+    fn conservative_never_underestimates() {
+        let mut s = CountMinSketch::new(8, 2, 0, true).unwrap();
+        for i in 0..200u64 {
+            s.add(&(i % 17).to_le_bytes(), i % 3 + 1).unwrap();
+        }
+        let mut truth = [0u64; 17];
+        for i in 0..200u64 {
+            truth[(i % 17) as usize] += i % 3 + 1;
+        }
+        for (item, &t) in truth.iter().enumerate() {
+            assert!(s.estimate(&(item as u64).to_le_bytes()) >= t);
+        }
+        assert_eq!(CountMinSketch::from_bytes(&s.to_bytes()).unwrap(), s);
+    }
+}

@@ -1,0 +1,133 @@
+"""Serialized forms and pickling of every sketch: round trips, other processes, hostile bytes."""
+
+from __future__ import annotations
+
+import pickle
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sketchy import CountMinSketch, TopK
+
+
+def filled(sketch):
+    items = (np.random.default_rng(0).zipf(1.3, 5000) % 700).tolist()
+    sketch.update(items + ["text", b"raw", 2.5, -7, 2**64 - 1])
+    return sketch
+
+
+SKETCHES = {
+    "cms": lambda: filled(CountMinSketch(width=97, depth=3, seed=11)),
+    "cms-conservative": lambda: filled(CountMinSketch(width=64, depth=4, conservative=True)),
+    "cms-empty": lambda: CountMinSketch(width=5, depth=1),
+    "topk": lambda: filled(TopK(5, capacity=32, seed=4)),
+    "topk-exact": lambda: filled(TopK(3, capacity=1000)),
+    "topk-empty": lambda: TopK(1),
+}
+
+
+@pytest.fixture(params=SKETCHES)
+def sketch(request):
+    return SKETCHES[request.param]()
+
+
+def test_round_trip(sketch):
+    data = sketch.to_bytes()
+    assert data[:4] == b"SKCH" and data[4] == 1
+    copy = type(sketch).from_bytes(data)
+    assert copy == sketch and copy.to_bytes() == data
+    assert type(sketch).from_bytes(bytearray(data)) == sketch
+    assert type(sketch).from_bytes(memoryview(data)) == sketch
+
+
+def test_plain_pickle_in_this_and_another_process(sketch):
+    data = pickle.dumps(sketch)
+    assert pickle.loads(data) == sketch
+    probe = ["text", 7, 0, 1, 2, 3, "absent"]
+    code = (
+        "import pickle, sys; s = pickle.load(sys.stdin.buffer); "
+        f"print(repr(s)); print([s[x] for x in {probe!r}])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True, cwd="/")
+    assert out.stdout.decode().splitlines() == [repr(sketch), str([sketch[x] for x in probe])]
+
+
+def check_any_bytes(cls, data: bytes) -> None:
+    """The contract of from_bytes: a valid sketch (which then round-trips) or ValueError."""
+    try:
+        sketch = cls.from_bytes(data)
+    except ValueError:
+        return
+    assert cls.from_bytes(sketch.to_bytes()) == sketch
+
+
+def test_every_truncation_and_every_byte_flip(sketch):
+    cls = type(sketch)
+    data = sketch.to_bytes()
+    for cut in range(len(data)):
+        with pytest.raises(ValueError):
+            cls.from_bytes(data[:cut])
+    with pytest.raises(ValueError, match="unexpected bytes"):
+        cls.from_bytes(data + b"\0")
+    step = max(1, len(data) // 400)
+    for i in range(0, len(data), step):
+        for flip in (0x01, 0x80, 0xFF):
+            corrupted = bytearray(data)
+            corrupted[i] ^= flip
+            check_any_bytes(cls, bytes(corrupted))
+
+
+@pytest.mark.parametrize("cls", [CountMinSketch, TopK])
+def test_header_errors(cls):
+    data = SKETCHES["cms" if cls is CountMinSketch else "topk"]().to_bytes()
+    with pytest.raises(ValueError, match="magic"):
+        cls.from_bytes(b"XXXX" + data[4:])
+    with pytest.raises(ValueError, match="version 2"):
+        cls.from_bytes(data[:4] + b"\x02" + data[5:])
+    other = (TopK(1) if cls is CountMinSketch else CountMinSketch(3, 1)).to_bytes()
+    with pytest.raises(ValueError, match="expected a"):
+        cls.from_bytes(other)
+    with pytest.raises(TypeError):
+        cls.from_bytes("not bytes")
+
+
+def test_huge_claims_do_not_allocate():
+    # A count-min header claiming 2**28 counters (2 GiB) followed by nothing.
+    header = b"SKCH\x01\x01" + struct.pack("<IIQBQ", 2**26, 4, 0, 0, 0)
+    with pytest.raises(ValueError, match="truncated"):
+        CountMinSketch.from_bytes(header)
+    # A top-k header claiming 2**24 items.
+    header = b"SKCH\x01\x02" + struct.pack("<IIQQQI", 2**24, 2**24, 0, 10, 0, 2**24)
+    with pytest.raises(ValueError, match="truncated"):
+        TopK.from_bytes(header)
+
+
+@settings(max_examples=1500)
+@given(st.binary(max_size=300))
+def test_random_bytes(data):
+    for cls in (CountMinSketch, TopK):
+        check_any_bytes(cls, data)
+
+
+@settings(max_examples=1500)
+@given(kind=st.sampled_from([1, 2]), body=st.binary(max_size=400))
+def test_random_bodies_after_a_valid_header(kind, body):
+    check_any_bytes(CountMinSketch if kind == 1 else TopK, b"SKCH\x01" + bytes([kind]) + body)
+
+
+@settings(max_examples=500)
+@given(
+    width=st.integers(1, 20),
+    depth=st.integers(1, 4),
+    total=st.integers(0, 2**64 - 1),
+    counters=st.lists(st.integers(0, 2**64 - 1), max_size=80),
+)
+def test_structured_count_min_payloads(width, depth, total, counters):
+    data = b"SKCH\x01\x01" + struct.pack("<IIQBQ", width, depth, 0, 0, total)
+    data += b"".join(struct.pack("<Q", c) for c in counters)
+    check_any_bytes(CountMinSketch, data)
