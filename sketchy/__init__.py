@@ -12,6 +12,7 @@ array([3728699739546630719, 5234164152756840025], dtype=uint64)
 from sketchy._native import (
     ALGORITHMS,
     CountMinSketch,
+    HyperLogLog,
     TopK,
     hash_many,
     murmur3_32,
@@ -46,6 +47,7 @@ __all__ = [
     "ALGORITHMS",
     "CountMinSketch",
     "FeatureHasher",
+    "HyperLogLog",
     "TopK",
     "hash_many",
     "murmur3_32",

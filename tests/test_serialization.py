@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sketchy import CountMinSketch, TopK
+from sketchy import CountMinSketch, HyperLogLog, TopK
 
 
 def filled(sketch):
@@ -25,6 +25,10 @@ SKETCHES = {
     "cms": lambda: filled(CountMinSketch(width=97, depth=3, seed=11)),
     "cms-conservative": lambda: filled(CountMinSketch(width=64, depth=4, conservative=True)),
     "cms-empty": lambda: CountMinSketch(width=5, depth=1),
+    "hll-sparse": lambda: filled(HyperLogLog(12, seed=2)),
+    "hll-dense": lambda: filled(HyperLogLog(6)),
+    "hll-merged": lambda: filled(HyperLogLog(8)) | filled(HyperLogLog(9)),
+    "hll-empty": lambda: HyperLogLog(4),
     "topk": lambda: filled(TopK(5, capacity=32, seed=4)),
     "topk-exact": lambda: filled(TopK(3, capacity=1000)),
     "topk-empty": lambda: TopK(1),
@@ -49,12 +53,11 @@ def test_plain_pickle_in_this_and_another_process(sketch):
     data = pickle.dumps(sketch)
     assert pickle.loads(data) == sketch
     probe = ["text", 7, 0, 1, 2, 3, "absent"]
-    code = (
-        "import pickle, sys; s = pickle.load(sys.stdin.buffer); "
-        f"print(repr(s)); print([s[x] for x in {probe!r}])"
-    )
+    answer = "s.estimate()" if isinstance(sketch, HyperLogLog) else f"[s[x] for x in {probe!r}]"
+    code = f"import pickle, sys; s = pickle.load(sys.stdin.buffer); print(repr(s)); print({answer})"
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True, cwd="/")
-    assert out.stdout.decode().splitlines() == [repr(sketch), str([sketch[x] for x in probe])]
+    expected = sketch.estimate() if isinstance(sketch, HyperLogLog) else [sketch[x] for x in probe]
+    assert out.stdout.decode().splitlines() == [repr(sketch), str(expected)]
 
 
 def check_any_bytes(cls, data: bytes) -> None:
@@ -82,9 +85,9 @@ def test_every_truncation_and_every_byte_flip(sketch):
             check_any_bytes(cls, bytes(corrupted))
 
 
-@pytest.mark.parametrize("cls", [CountMinSketch, TopK])
+@pytest.mark.parametrize("cls", [CountMinSketch, TopK, HyperLogLog])
 def test_header_errors(cls):
-    data = SKETCHES["cms" if cls is CountMinSketch else "topk"]().to_bytes()
+    data = SKETCHES[{CountMinSketch: "cms", TopK: "topk", HyperLogLog: "hll-dense"}[cls]]().to_bytes()
     with pytest.raises(ValueError, match="magic"):
         cls.from_bytes(b"XXXX" + data[4:])
     with pytest.raises(ValueError, match="version 2"):
@@ -94,6 +97,25 @@ def test_header_errors(cls):
         cls.from_bytes(other)
     with pytest.raises(TypeError):
         cls.from_bytes("not bytes")
+
+
+@settings(max_examples=500)
+@given(
+    precision=st.integers(0, 25),
+    flags=st.integers(0, 5),
+    body=st.binary(max_size=900),
+)
+def test_structured_hyperloglog_payloads(precision, flags, body):
+    check_any_bytes(HyperLogLog, b"SKCH\x01\x03" + bytes([precision]) + bytes(8) + bytes([flags]) + body)
+
+
+def test_hyperloglog_register_values_are_checked():
+    dense = HyperLogLog(4)
+    dense.update(range(1000))
+    data = bytearray(dense.to_bytes())
+    data[-1] = 0xFF  # the last registers become 63, above the largest rank at precision 4 (61)
+    with pytest.raises(ValueError, match="rank"):
+        HyperLogLog.from_bytes(bytes(data))
 
 
 def test_huge_claims_do_not_allocate():
@@ -110,14 +132,15 @@ def test_huge_claims_do_not_allocate():
 @settings(max_examples=1500)
 @given(st.binary(max_size=300))
 def test_random_bytes(data):
-    for cls in (CountMinSketch, TopK):
+    for cls in (CountMinSketch, TopK, HyperLogLog):
         check_any_bytes(cls, data)
 
 
 @settings(max_examples=1500)
-@given(kind=st.sampled_from([1, 2]), body=st.binary(max_size=400))
+@given(kind=st.sampled_from([1, 2, 3]), body=st.binary(max_size=400))
 def test_random_bodies_after_a_valid_header(kind, body):
-    check_any_bytes(CountMinSketch if kind == 1 else TopK, b"SKCH\x01" + bytes([kind]) + body)
+    cls = {1: CountMinSketch, 2: TopK, 3: HyperLogLog}[kind]
+    check_any_bytes(cls, b"SKCH\x01" + bytes([kind]) + body)
 
 
 @settings(max_examples=500)

@@ -7,6 +7,7 @@ mod errors;
 mod fastcall;
 mod feature_hashing;
 mod hashing;
+mod hll;
 mod items;
 mod top_k;
 
@@ -19,6 +20,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<feature_hashing::PyFeatureHashing>()?;
     m.add_class::<count_min::PyCountMinSketch>()?;
     m.add_class::<top_k::PyTopK>()?;
+    m.add_class::<hll::PyHyperLogLog>()?;
     m.add(
         "ALGORITHMS",
         sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod feature_hashing;
 pub mod format;
 pub mod hash;
+pub mod hll;
 pub mod keys;
 pub mod murmur3;
 pub mod top_k;

@@ -1,0 +1,215 @@
+//! `sketchy.HyperLogLog`.
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyType};
+use sketchy_core::hll::HyperLogLog;
+
+use crate::args::bytes_arg;
+use crate::errors::IntoPyResult;
+use crate::hashing::seed_arg;
+use crate::items::{with_item, Batch};
+
+/// The number of distinct items of a stream, in ``2**precision`` registers.
+///
+/// A 64-bit XXH3 hash per item picks a register (its top bits) and a rank (the leading zeros of the
+/// other bits); a register keeps the largest rank. While small, the sketch keeps the hashes
+/// themselves (sparse, near exact, a few bytes per item); then dense 8-bit registers. A sketch of one
+/// stream estimates with HIP (relative error about ``0.83/√m``); after merging it uses Ertl's
+/// improved estimator (``1.04/√m``), with no mid-range bias and no empirical tables.
+///
+/// Parameters
+/// ----------
+/// precision : int
+///     ``m = 2**precision`` registers, precision in [4, 18]; precision 14 takes 16 KiB.
+/// seed : int
+///     Seed of the item hash; sketches merge only with the same seed.
+///
+/// Merging sketches of different precisions gives the lower precision, register for register equal
+/// to a sketch built at that precision directly; the merge of the sketches of the parts of a stream
+/// equals (``==``: precision, seed and registers) the sketch of the whole stream. Items hash as in
+/// :func:`sketchy.hash_many`: ``2**63 + 1`` and ``2**63 + 2`` are two items, never rounded.
+///
+/// Examples
+/// --------
+/// >>> from sketchy import HyperLogLog
+/// >>> hll = HyperLogLog(precision=12)
+/// >>> hll.update(range(100_000))
+/// >>> hll.add("one more")
+/// >>> len(hll), hll.relative_error  # 100,001 distinct items, within 1.04/√m
+/// (98206, 0.01625)
+/// >>> low, high = hll.estimate_bounds(num_std=2)  # ~95% of sketches cover the truth
+/// >>> low < 100_001 < high
+/// True
+/// >>> both = hll | HyperLogLog(precision=10)  # merges at the lower precision
+/// >>> both.precision
+/// 10
+///
+/// References
+/// ----------
+/// Flajolet, Fusy, Gandouet and Meunier, "HyperLogLog: the analysis of a near-optimal cardinality
+/// estimation algorithm", AofA 2007. Heule, Nunkesser and Hall, "HyperLogLog in Practice", EDBT 2013
+/// (sparse representation). Cohen, "All-Distances Sketches, Revisited: HIP Estimators for Massive
+/// Graphs Analysis", TKDE 2015. Ertl, "New cardinality estimation algorithms for HyperLogLog
+/// sketches", arXiv:1702.01284, 2017.
+#[pyclass(module = "sketchy._native", name = "HyperLogLog", eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyHyperLogLog {
+    inner: HyperLogLog,
+}
+
+fn merge_into(slf: &Bound<'_, PyHyperLogLog>, other: &Bound<'_, PyHyperLogLog>) -> PyResult<()> {
+    if slf.is(other) {
+        let copy = other.borrow().inner.clone();
+        return slf.borrow_mut().inner.merge(&copy).py();
+    }
+    slf.borrow_mut().inner.merge(&other.borrow().inner).py()
+}
+
+#[pymethods]
+impl PyHyperLogLog {
+    #[new]
+    #[pyo3(text_signature = "(precision=14, *, seed=0)", signature = (precision = 14, *, seed = None))]
+    fn new(precision: i64, seed: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+        let seed = seed_arg(seed, u64::MAX)?;
+        Ok(PyHyperLogLog {
+            inner: HyperLogLog::new(precision, seed).py()?,
+        })
+    }
+
+    #[getter]
+    fn precision(&self) -> u8 {
+        self.inner.precision()
+    }
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.inner.seed()
+    }
+    /// The standard error of HyperLogLog at this precision, ``1.04/√m`` (HIP does better on one
+    /// stream: ``estimate_bounds`` uses the error actually tracked).
+    #[getter]
+    fn relative_error(&self) -> f64 {
+        self.inner.relative_error()
+    }
+    /// Whether the sketch still holds its hashes (small cardinalities, near-exact estimates).
+    #[getter]
+    fn is_sparse(&self) -> bool {
+        self.inner.is_sparse()
+    }
+
+    /// Adds one item (str, bytes, int or float).
+    fn add(&mut self, item: &Bound<'_, PyAny>) -> PyResult<()> {
+        let inner = &mut self.inner;
+        with_item(item, None, |_, bytes| inner.add(bytes))
+    }
+
+    /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). Every item is
+    /// checked before the sketch changes: after an error the sketch is as it was.
+    fn update(&mut self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
+        let batch = Batch::extract(items)?;
+        let inner = &mut self.inner;
+        if batch.is_converted_lazily() {
+            let mut hashes = Vec::with_capacity(batch.len()?);
+            batch.for_each_chunk(|_, keys| {
+                py.detach(|| keys.for_each(|_, bytes| hashes.push(inner.hash(bytes))));
+                Ok(())
+            })?;
+            py.detach(|| inner.update_hashed(&hashes));
+        } else {
+            let keys = batch.view()?;
+            py.detach(|| inner.update(&keys));
+        }
+        Ok(())
+    }
+
+    /// The estimated number of distinct items.
+    fn estimate(&self) -> f64 {
+        self.inner.estimate()
+    }
+
+    fn __len__(&self) -> usize {
+        self.inner.estimate().round() as usize
+    }
+
+    /// ``(low, high)``: the estimate ± ``num_std`` standard errors (1, 2 or 3: about 68%, 95% and
+    /// 99.7% of sketches cover the true count).
+    #[pyo3(signature = (num_std = 1))]
+    fn estimate_bounds(&self, num_std: u32) -> PyResult<(f64, f64)> {
+        if !(1..=3).contains(&num_std) {
+            return Err(PyValueError::new_err(format!(
+                "num_std must be 1, 2 or 3, got {num_std}"
+            )));
+        }
+        let estimate = self.inner.estimate();
+        let spread = f64::from(num_std) * self.inner.standard_error();
+        Ok(((estimate - spread).max(0.0), estimate + spread))
+    }
+
+    /// Adds ``other``'s items into this sketch (same seed, else ValueError); the result has the
+    /// lower of the two precisions.
+    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
+        merge_into(slf, other)
+    }
+
+    fn __or__(&self, other: &Self) -> PyResult<Self> {
+        let mut union = self.clone();
+        union.inner.merge(&other.inner).py()?;
+        Ok(union)
+    }
+
+    fn __ior__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
+        merge_into(slf, other)
+    }
+
+    /// A copy of the sketch.
+    fn copy(&self) -> Self {
+        self.clone()
+    }
+
+    fn __copy__(&self) -> Self {
+        self.clone()
+    }
+
+    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
+        self.clone()
+    }
+
+    /// Forgets every item.
+    fn clear(&mut self) {
+        self.inner.clear();
+    }
+
+    /// The serialized sketch: a versioned header, the parameters, the estimator's state, then the
+    /// sparse hashes or the registers packed in 6 bits each.
+    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.inner.to_bytes())
+    }
+
+    /// The sketch serialized by ``to_bytes``; ValueError for anything else.
+    #[classmethod]
+    fn from_bytes(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyHyperLogLog {
+            inner: HyperLogLog::from_bytes(&bytes_arg(data)?).py()?,
+        })
+    }
+
+    fn __reduce__<'py>(
+        slf: &Bound<'py, Self>,
+    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        let from_bytes = slf.get_type().getattr("from_bytes")?;
+        Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
+    }
+
+    fn __sizeof__(&self) -> usize {
+        self.inner.memory_size()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "HyperLogLog(precision={}, seed={}, estimate={:.1})",
+            self.inner.precision(),
+            self.inner.seed(),
+            self.inner.estimate()
+        )
+    }
+}

@@ -1,0 +1,794 @@
+//! HyperLogLog: the number of distinct items of a stream in `2**precision` small registers.
+//!
+//! Each item's 64-bit XXH3 hash gives a register index (its top `p` bits) and a rank (one plus the
+//! number of leading zeros of the other `64 - p` bits); a register keeps the largest rank it saw
+//! (Flajolet, Fusy, Gandouet and Meunier, 2007). Index and rank come from disjoint bits, so a sketch
+//! can be reduced to a lower precision exactly: the result equals, register for register, the sketch
+//! built at that precision directly.
+//!
+//! - While small, the sketch is **sparse**: a sorted list of `(index, rank)` at precision 25, four
+//!   bytes per distinct hash, with a near-exact linear-counting estimate (hash collisions at 2**25
+//!   are rare). It turns dense when the list would outgrow the dense registers (`2**p / 4` entries).
+//! - A sketch built from one stream uses the **HIP** (historic inverse probability, martingale)
+//!   estimator: each register change adds `1/q`, `q` the probability that a new item changes a
+//!   register (Cohen 2015; Ting 2014), with relative error about `0.83/√m` instead of `1.04/√m`.
+//!   It starts, at the switch to dense, from the sparse estimate, so the switch does not show.
+//!   The variance of each step, `(1 - q)/q²`, is summed too: `estimate_bounds` uses it.
+//! - After merging dense sketches the history is lost; the estimate is then Ertl's improved raw
+//!   estimator (Ertl 2017), free of the 2007 estimator's mid-range bias and of empirical tables.
+//!   Merging two sparse sketches stays exact, and keeps HIP.
+
+use crate::error::{Result, SketchError};
+use crate::format::{check, Kind, Reader, Writer};
+use crate::hash::item_hash64;
+use crate::keys::Keys;
+
+pub const MIN_PRECISION: u8 = 4;
+pub const MAX_PRECISION: u8 = 18;
+/// The precision of sparse entries.
+const SPARSE_P: u32 = 25;
+/// The largest rank at the sparse precision: 64 - 25 + 1.
+const SPARSE_MAX_RANK: u32 = 64 - SPARSE_P + 1;
+
+#[derive(Clone, Debug, PartialEq)]
+enum Registers {
+    /// Entries `index25 << 6 | rank25`, sorted, one per index (the largest rank).
+    Sparse(Vec<u32>),
+    /// One rank per register.
+    Dense(Vec<u8>),
+}
+
+/// The state of the HIP estimator; `None` once dense sketches have been merged.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Hip {
+    estimate: f64,
+    variance: f64,
+}
+
+#[derive(Clone, Debug)]
+pub struct HyperLogLog {
+    p: u8,
+    seed: u64,
+    registers: Registers,
+    hip: Option<Hip>,
+    /// `Σ 2**(max_rank - register)` over the dense registers: exact, so that the probability of a
+    /// register change, `kxq / (m · 2**max_rank)`, never drifts.
+    kxq: u128,
+}
+
+#[inline(always)]
+fn rank_at(hash: u64, p: u32) -> u32 {
+    let w = hash << p;
+    if w == 0 {
+        64 - p + 1
+    } else {
+        w.leading_zeros() + 1
+    }
+}
+
+#[inline(always)]
+fn sparse_entry(hash: u64) -> u32 {
+    let index = (hash >> (64 - SPARSE_P)) as u32;
+    (index << 6) | rank_at(hash, SPARSE_P)
+}
+
+/// A sparse entry seen at precision `p`: `(index, rank)`.
+#[inline(always)]
+fn entry_at(entry: u32, p: u32) -> (usize, u8) {
+    let index25 = entry >> 6;
+    let rank25 = entry & 63;
+    let extra = SPARSE_P - p;
+    let low = index25 & ((1 << extra) - 1);
+    let rank = if low == 0 {
+        extra + rank25
+    } else {
+        extra - (32 - low.leading_zeros()) + 1
+    };
+    ((index25 >> extra) as usize, rank as u8)
+}
+
+impl HyperLogLog {
+    pub fn new(precision: i64, seed: u64) -> Result<Self> {
+        if !(i64::from(MIN_PRECISION)..=i64::from(MAX_PRECISION)).contains(&precision) {
+            return Err(SketchError::parameter(
+                "precision",
+                format!("must be in [{MIN_PRECISION}, {MAX_PRECISION}], got {precision}"),
+            ));
+        }
+        Ok(HyperLogLog {
+            p: precision as u8,
+            seed,
+            registers: Registers::Sparse(Vec::new()),
+            hip: Some(Hip {
+                estimate: 0.0,
+                variance: 0.0,
+            }),
+            kxq: 0,
+        })
+    }
+
+    pub fn precision(&self) -> u8 {
+        self.p
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    /// The number of registers, `m = 2**precision`.
+    pub fn m(&self) -> usize {
+        1 << self.p
+    }
+    pub fn is_sparse(&self) -> bool {
+        matches!(self.registers, Registers::Sparse(_))
+    }
+    /// Whether the estimate comes from HIP (one stream) rather than the merged estimator.
+    pub fn uses_hip(&self) -> bool {
+        self.hip.is_some()
+    }
+    fn max_rank(&self) -> u32 {
+        64 - u32::from(self.p) + 1
+    }
+    fn sparse_limit(&self) -> usize {
+        self.m() / 4
+    }
+
+    /// The standard error of a (merged) HyperLogLog, `1.04 / √m`.
+    pub fn relative_error(&self) -> f64 {
+        1.04 / (self.m() as f64).sqrt()
+    }
+
+    #[inline(always)]
+    pub fn hash(&self, item: &[u8]) -> u64 {
+        item_hash64(item, self.seed)
+    }
+
+    /// Adds one item.
+    pub fn add(&mut self, item: &[u8]) {
+        self.add_hash(self.hash(item));
+    }
+
+    #[inline]
+    pub fn add_hash(&mut self, hash: u64) {
+        match &mut self.registers {
+            Registers::Dense(registers) => {
+                Self::add_dense(self.p, registers, &mut self.hip, &mut self.kxq, hash);
+            }
+            Registers::Sparse(entries) => {
+                let entry = sparse_entry(hash);
+                let index = entry >> 6;
+                match entries.binary_search_by_key(&index, |e| e >> 6) {
+                    Ok(at) => entries[at] = entries[at].max(entry),
+                    Err(at) => {
+                        entries.insert(at, entry);
+                        if entries.len() > self.sparse_limit() {
+                            self.densify();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dense update: raise the item's register to its rank, with the HIP step if it changes.
+    #[inline(always)]
+    fn add_dense(p: u8, registers: &mut [u8], hip: &mut Option<Hip>, kxq: &mut u128, hash: u64) {
+        let p = u32::from(p);
+        let index = (hash >> (64 - p)) as usize;
+        let rank = rank_at(hash, p) as u8;
+        let old = registers[index];
+        if rank > old {
+            registers[index] = rank;
+            Self::register_changed(p, hip, kxq, old, rank);
+        }
+    }
+
+    /// The HIP step for a register raised from `old` to `new` (rare once the sketch has filled up).
+    #[inline(never)]
+    fn register_changed(p: u32, hip: &mut Option<Hip>, kxq: &mut u128, old: u8, new: u8) {
+        let max_rank = 64 - p + 1;
+        if let Some(hip) = hip {
+            // q = kxq / (m · 2**max_rank): the scale is a power of two, so the product is exact.
+            let q = u128_to_f64(*kxq) * f64::from_bits(((1023 - (max_rank + p)) as u64) << 52);
+            let inverse = 1.0 / q;
+            hip.estimate += inverse;
+            hip.variance += (1.0 - q) * inverse * inverse;
+        }
+        *kxq =
+            *kxq - (1u128 << (max_rank - u32::from(old))) + (1u128 << (max_rank - u32::from(new)));
+    }
+
+    /// Adds a batch of items.
+    pub fn update(&mut self, keys: &Keys) {
+        let seed = self.seed;
+        let done = self.fill_sparse(keys.len(), |range, f| {
+            keys.sub(range)
+                .for_each(|_, item| f(item_hash64(item, seed)))
+        });
+        let p = self.p;
+        if let Registers::Dense(registers) = &mut self.registers {
+            let (hip, kxq) = (&mut self.hip, &mut self.kxq);
+            keys.sub(done..keys.len()).for_each(
+                #[inline(always)]
+                |_, item| Self::add_dense(p, registers, hip, kxq, item_hash64(item, seed)),
+            );
+        }
+    }
+
+    /// Adds items given by their [`hash`](Self::hash)es.
+    pub fn update_hashed(&mut self, hashes: &[u64]) {
+        let done = self.fill_sparse(hashes.len(), |range, f| {
+            hashes[range].iter().for_each(|&h| f(h))
+        });
+        let p = self.p;
+        if let Registers::Dense(registers) = &mut self.registers {
+            for &h in &hashes[done..] {
+                Self::add_dense(p, registers, &mut self.hip, &mut self.kxq, h);
+            }
+        }
+    }
+
+    /// Adds the first of `n` hashes, produced range by range by `hashes(range, sink)`, while the
+    /// sketch is sparse; returns how many it took. A chunk that cannot cross the switch to dense is
+    /// sorted and merged into the entries at once (inserting one by one shifts the list each time);
+    /// near the switch, one hash at a time, so that the switch happens at exactly the same item as
+    /// with `add` (the HIP estimate starts there).
+    fn fill_sparse(
+        &mut self,
+        n: usize,
+        mut hashes: impl FnMut(std::ops::Range<usize>, &mut dyn FnMut(u64)),
+    ) -> usize {
+        let mut done = 0;
+        let mut chunk = Vec::new();
+        while done < n {
+            let room = match &self.registers {
+                Registers::Sparse(entries) => self.sparse_limit() - entries.len(),
+                Registers::Dense(_) => break,
+            };
+            if room < 16 {
+                hashes(done..done + 1, &mut |h| self.add_hash(h));
+                done += 1;
+                continue;
+            }
+            let end = (done + room).min(n);
+            chunk.clear();
+            hashes(done..end, &mut |h| chunk.push(sparse_entry(h)));
+            self.merge_sparse(&mut chunk);
+            done = end;
+        }
+        done
+    }
+
+    /// Merges unsorted entries into the sparse list (which must stay within its limit).
+    fn merge_sparse(&mut self, chunk: &mut [u32]) {
+        let Registers::Sparse(entries) = &mut self.registers else {
+            return;
+        };
+        chunk.sort_unstable();
+        let mut merged: Vec<u32> = Vec::with_capacity(entries.len() + chunk.len());
+        let (mut i, mut j) = (0, 0);
+        while i < entries.len() || j < chunk.len() {
+            let take_chunk = match (entries.get(i), chunk.get(j)) {
+                (Some(&a), Some(&b)) => b >> 6 < a >> 6 || (b >> 6 == a >> 6 && b > a),
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            let e = if take_chunk {
+                j += 1;
+                chunk[j - 1]
+            } else {
+                i += 1;
+                entries[i - 1]
+            };
+            // Sorted input: one entry per index, the largest rank (which comes last).
+            match merged.last_mut() {
+                Some(last) if *last >> 6 == e >> 6 => *last = (*last).max(e),
+                _ => merged.push(e),
+            }
+        }
+        *entries = merged;
+    }
+
+    /// The linear-counting estimate of the sparse entries, at precision 25.
+    fn sparse_estimate(entries: &[u32]) -> f64 {
+        let m = (1u64 << SPARSE_P) as f64;
+        let k = entries.len() as f64;
+        m * (m / (m - k)).ln()
+    }
+
+    /// Turns the sparse entries into dense registers; HIP starts from the (near exact) sparse estimate.
+    fn densify(&mut self) {
+        let Registers::Sparse(entries) = &self.registers else {
+            return;
+        };
+        let p = u32::from(self.p);
+        let mut registers = vec![0u8; 1 << p];
+        for &e in entries {
+            let (index, rank) = entry_at(e, p);
+            registers[index] = registers[index].max(rank);
+        }
+        let start = Self::sparse_estimate(entries);
+        self.kxq = Self::kxq_of(&registers, self.max_rank());
+        if let Some(hip) = &mut self.hip {
+            hip.estimate = start;
+            // The linear-counting variance at precision 25: m(e^t - t - 1), t = n/m.
+            let m = (1u64 << SPARSE_P) as f64;
+            let t = start / m;
+            hip.variance = m * (t.exp() - t - 1.0);
+        }
+        self.registers = Registers::Dense(registers);
+    }
+
+    fn kxq_of(registers: &[u8], max_rank: u32) -> u128 {
+        registers
+            .iter()
+            .map(|&r| 1u128 << (max_rank - u32::from(r)))
+            .sum()
+    }
+
+    /// The estimated number of distinct items.
+    pub fn estimate(&self) -> f64 {
+        match (&self.registers, &self.hip) {
+            (Registers::Sparse(entries), _) => Self::sparse_estimate(entries),
+            (Registers::Dense(_), Some(hip)) => hip.estimate,
+            (Registers::Dense(registers), None) => ertl_estimate(registers, u32::from(self.p)),
+        }
+    }
+
+    /// The standard deviation of the estimate: tracked by HIP, `1.04/√m · estimate` after merges.
+    pub fn standard_error(&self) -> f64 {
+        match (&self.registers, &self.hip) {
+            (Registers::Sparse(entries), _) => {
+                let m = (1u64 << SPARSE_P) as f64;
+                let t = Self::sparse_estimate(entries) / m;
+                (m * (t.exp() - t - 1.0)).max(0.0).sqrt()
+            }
+            (Registers::Dense(_), Some(hip)) => hip.variance.sqrt(),
+            (Registers::Dense(_), None) => self.relative_error() * self.estimate(),
+        }
+    }
+
+    /// The registers at this precision (sparse entries expanded).
+    pub fn dense_registers(&self) -> Vec<u8> {
+        match &self.registers {
+            Registers::Dense(r) => r.clone(),
+            Registers::Sparse(entries) => {
+                let p = u32::from(self.p);
+                let mut registers = vec![0u8; 1 << p];
+                for &e in entries {
+                    let (index, rank) = entry_at(e, p);
+                    registers[index] = registers[index].max(rank);
+                }
+                registers
+            }
+        }
+    }
+
+    /// Reduces the sketch to a lower precision, exactly as if built there.
+    pub fn reduce(&mut self, precision: u8) -> Result<()> {
+        if precision > self.p || precision < MIN_PRECISION {
+            return Err(SketchError::parameter(
+                "precision",
+                format!(
+                    "can only reduce to a precision in [{MIN_PRECISION}, {}], got {precision}",
+                    self.p
+                ),
+            ));
+        }
+        if precision == self.p {
+            return Ok(());
+        }
+        let (from, to) = (u32::from(self.p), u32::from(precision));
+        self.p = precision;
+        match &mut self.registers {
+            Registers::Sparse(entries) => {
+                // Entries are at precision 25 whatever the sketch's: only the limit changes.
+                if entries.len() > self.m() / 4 {
+                    self.densify();
+                }
+            }
+            Registers::Dense(registers) => {
+                let extra = from - to;
+                let mut reduced = vec![0u8; 1 << to];
+                for (i, &r) in registers.iter().enumerate() {
+                    if r == 0 {
+                        continue;
+                    }
+                    let low = (i as u32) & ((1 << extra) - 1);
+                    let rank = if low == 0 {
+                        extra + u32::from(r)
+                    } else {
+                        extra - (32 - low.leading_zeros()) + 1
+                    };
+                    let j = i >> extra;
+                    reduced[j] = reduced[j].max(rank as u8);
+                }
+                self.kxq = Self::kxq_of(&reduced, self.max_rank());
+                self.registers = Registers::Dense(reduced);
+                self.hip = None; // the history at the old precision says nothing at the new one
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `other`'s items into `self` (seeds must agree). The result has the lower of the two
+    /// precisions: equal, register for register, to a sketch built at that precision directly.
+    pub fn merge(&mut self, other: &Self) -> Result<()> {
+        if self.seed != other.seed {
+            return Err(SketchError::incompatible(
+                "seed",
+                format!("{} != {}", self.seed, other.seed),
+            ));
+        }
+        let p = self.p.min(other.p);
+        self.reduce(p)?;
+        match (&mut self.registers, &other.registers) {
+            (Registers::Sparse(mine), Registers::Sparse(theirs)) => {
+                // A union of near-exact lists stays near exact: HIP carries on after densifying.
+                let mut union = Vec::with_capacity(mine.len() + theirs.len());
+                let (mut i, mut j) = (0, 0);
+                while i < mine.len() || j < theirs.len() {
+                    let a = mine.get(i).map(|e| e >> 6);
+                    let b = theirs.get(j).map(|e| e >> 6);
+                    match (a, b) {
+                        (Some(x), Some(y)) if x == y => {
+                            union.push(mine[i].max(theirs[j]));
+                            i += 1;
+                            j += 1;
+                        }
+                        (Some(x), Some(y)) if x < y => {
+                            union.push(mine[i]);
+                            i += 1;
+                        }
+                        (Some(_), None) => {
+                            union.push(mine[i]);
+                            i += 1;
+                        }
+                        _ => {
+                            union.push(theirs[j]);
+                            j += 1;
+                        }
+                    }
+                }
+                *mine = union;
+                if mine.len() > self.sparse_limit() {
+                    self.densify();
+                }
+            }
+            _ => {
+                let mut registers = self.dense_registers();
+                let mut theirs = other.clone();
+                theirs.reduce(p)?;
+                for (a, b) in registers.iter_mut().zip(theirs.dense_registers()) {
+                    *a = (*a).max(b);
+                }
+                self.kxq = Self::kxq_of(&registers, self.max_rank());
+                self.registers = Registers::Dense(registers);
+                self.hip = None;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.registers = Registers::Sparse(Vec::new());
+        self.hip = Some(Hip {
+            estimate: 0.0,
+            variance: 0.0,
+        });
+        self.kxq = 0;
+    }
+
+    /// Heap and inline memory, in bytes.
+    pub fn memory_size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + match &self.registers {
+                Registers::Sparse(e) => e.capacity() * 4,
+                Registers::Dense(r) => r.capacity(),
+            }
+    }
+
+    /// `precision u8, seed u64, flags u8 (bit 0 dense, bit 1 merged)`, then sparse: `count u32,
+    /// entries u32...`; dense: HIP `estimate f64, variance f64` unless merged, then the registers
+    /// packed 6 bits each, little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(Kind::HyperLogLog, 32 + self.m());
+        w.u8(self.p);
+        w.u64(self.seed);
+        let dense = !self.is_sparse();
+        w.u8(u8::from(dense) | (u8::from(self.hip.is_none()) << 1));
+        match &self.registers {
+            Registers::Sparse(entries) => {
+                w.u32(entries.len() as u32);
+                entries.iter().for_each(|&e| w.u32(e));
+            }
+            Registers::Dense(registers) => {
+                if let Some(hip) = &self.hip {
+                    w.f64(hip.estimate);
+                    w.f64(hip.variance);
+                }
+                w.raw(&pack6(registers));
+            }
+        }
+        w.finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, Kind::HyperLogLog)?;
+        let p = r.u8("precision")?;
+        let seed = r.u64("seed")?;
+        let flags = r.u8("flags")?;
+        check(flags <= 3, || format!("unknown flags {flags:#x}"))?;
+        let mut sketch =
+            HyperLogLog::new(i64::from(p), seed).map_err(|e| SketchError::format(e.to_string()))?;
+        let (dense, merged) = (flags & 1 == 1, flags & 2 == 2);
+        if dense {
+            if !merged {
+                let estimate = r.f64("HIP estimate")?;
+                let variance = r.f64("HIP variance")?;
+                check(
+                    estimate.is_finite()
+                        && estimate >= 0.0
+                        && variance.is_finite()
+                        && variance >= 0.0,
+                    || "invalid HIP state".to_owned(),
+                )?;
+                sketch.hip = Some(Hip { estimate, variance });
+            } else {
+                sketch.hip = None;
+            }
+            let packed = r.take((sketch.m() * 6).div_ceil(8), "the registers")?;
+            let registers = unpack6(packed, sketch.m());
+            let max_rank = sketch.max_rank() as u8;
+            check(registers.iter().all(|&x| x <= max_rank), || {
+                format!("a register holds a rank above {max_rank}, impossible at precision {p}")
+            })?;
+            sketch.kxq = Self::kxq_of(&registers, sketch.max_rank());
+            sketch.registers = Registers::Dense(registers);
+        } else {
+            check(!merged, || {
+                "a sparse sketch cannot be marked merged".to_owned()
+            })?;
+            let count = r.u32("entry count")? as usize;
+            check(count <= sketch.sparse_limit(), || {
+                format!(
+                    "{count} sparse entries, over the limit of {}",
+                    sketch.sparse_limit()
+                )
+            })?;
+            let raw = r.take(count * 4, "the sparse entries")?;
+            let mut entries = Vec::with_capacity(count);
+            for chunk in raw.chunks_exact(4) {
+                let e = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+                let rank = e & 63;
+                check(
+                    e >> 31 == 0 && (1..=SPARSE_MAX_RANK).contains(&rank),
+                    || format!("invalid sparse entry {e:#x}"),
+                )?;
+                check(
+                    entries.last().is_none_or(|&last: &u32| last >> 6 < e >> 6),
+                    || "sparse entries out of order or repeated".to_owned(),
+                )?;
+                entries.push(e);
+            }
+            sketch.registers = Registers::Sparse(entries);
+        }
+        r.finish()?;
+        Ok(sketch)
+    }
+}
+
+impl PartialEq for HyperLogLog {
+    /// Same precision, seed and registers (not the estimator's history).
+    fn eq(&self, other: &Self) -> bool {
+        self.p == other.p && self.seed == other.seed && self.registers == other.registers
+    }
+}
+
+/// `x` as f64 from its two 64-bit halves (cheaper than the u128 conversion routine, and the same
+/// result every time, which is all HIP's determinism needs).
+#[inline(always)]
+fn u128_to_f64(x: u128) -> f64 {
+    ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
+}
+
+/// Registers packed 6 bits each, little-endian bit order.
+fn pack6(registers: &[u8]) -> Vec<u8> {
+    let mut out = vec![0u8; (registers.len() * 6).div_ceil(8)];
+    for (i, &r) in registers.iter().enumerate() {
+        let bit = i * 6;
+        let v = u16::from(r & 63) << (bit % 8);
+        out[bit / 8] |= v as u8;
+        if bit / 8 + 1 < out.len() {
+            out[bit / 8 + 1] |= (v >> 8) as u8;
+        }
+    }
+    out
+}
+
+fn unpack6(packed: &[u8], m: usize) -> Vec<u8> {
+    (0..m)
+        .map(|i| {
+            let bit = i * 6;
+            let lo = u16::from(packed[bit / 8]);
+            let hi = packed.get(bit / 8 + 1).copied().map_or(0, u16::from);
+            (((hi << 8 | lo) >> (bit % 8)) & 63) as u8
+        })
+        .collect()
+}
+
+/// Ertl's improved raw estimator ("New cardinality estimation algorithms for HyperLogLog sketches",
+/// arXiv:1702.01284, 2017, Algorithm 6), for `64 - p` bit ranks.
+pub fn ertl_estimate(registers: &[u8], p: u32) -> f64 {
+    let m = registers.len() as f64;
+    let q = (64 - p) as usize;
+    let mut counts = vec![0u64; q + 2];
+    for &r in registers {
+        counts[(r as usize).min(q + 1)] += 1;
+    }
+    let mut z = m * tau(1.0 - counts[q + 1] as f64 / m);
+    for k in (1..=q).rev() {
+        z = 0.5 * (z + counts[k] as f64);
+    }
+    z += m * sigma(counts[0] as f64 / m);
+    let alpha_inf = 1.0 / (2.0 * std::f64::consts::LN_2);
+    alpha_inf * m * m / z
+}
+
+fn sigma(x: f64) -> f64 {
+    if x == 1.0 {
+        return f64::INFINITY;
+    }
+    let (mut x, mut y, mut z) = (x, 1.0, x);
+    loop {
+        x *= x;
+        let previous = z;
+        z += x * y;
+        y += y;
+        if z == previous {
+            return z;
+        }
+    }
+}
+
+fn tau(x: f64) -> f64 {
+    if x == 0.0 || x == 1.0 {
+        return 0.0;
+    }
+    let (mut x, mut y, mut z) = (x, 1.0, 1.0 - x);
+    loop {
+        x = x.sqrt();
+        let previous = z;
+        y *= 0.5;
+        z -= (1.0 - x) * (1.0 - x) * y;
+        if z == previous {
+            return z / 3.0;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn filled(p: i64, n: u64, seed: u64) -> HyperLogLog {
+        let mut h = HyperLogLog::new(p, seed).unwrap();
+        for i in 0..n {
+            h.add(&i.to_le_bytes());
+        }
+        h
+    }
+
+    #[test]
+    fn precision_is_checked() {
+        assert!(HyperLogLog::new(3, 0).is_err());
+        assert!(HyperLogLog::new(19, 0).is_err());
+        assert!(HyperLogLog::new(4, 0).is_ok());
+    }
+
+    #[test]
+    fn sparse_entries_reduce_like_direct_hashes() {
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..10_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            for p in 4..=18u32 {
+                let (index, rank) = entry_at(sparse_entry(x), p);
+                assert_eq!(index, (x >> (64 - p)) as usize);
+                assert_eq!(u32::from(rank), rank_at(x, p));
+            }
+        }
+        assert_eq!(rank_at(0, 14), 51);
+        assert_eq!(entry_at(sparse_entry(0), 14), (0, 51));
+    }
+
+    #[test]
+    fn batches_equal_one_by_one() {
+        for (p, n) in [
+            (4i64, 100u64),
+            (10, 200),
+            (10, 300),
+            (12, 1000),
+            (12, 50_000),
+        ] {
+            let items: Vec<u64> = (0..n)
+                .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % (n / 2 + 1))
+                .collect();
+            let one = {
+                let mut h = HyperLogLog::new(p, 7).unwrap();
+                items.iter().for_each(|i| h.add(&i.to_le_bytes()));
+                h
+            };
+            let mut batch = HyperLogLog::new(p, 7).unwrap();
+            batch.update(&Keys::U64(&items));
+            assert_eq!(batch, one);
+            assert_eq!(batch.to_bytes(), one.to_bytes(), "p={p} n={n}"); // HIP state too
+        }
+    }
+
+    #[test]
+    fn estimates_are_close() {
+        for (p, n) in [
+            (12, 10u64),
+            (12, 500),
+            (12, 2_000),
+            (12, 100_000),
+            (14, 1_000_000),
+        ] {
+            let h = filled(p, n, 1);
+            let error = (h.estimate() - n as f64).abs() / n as f64;
+            assert!(error < 0.05, "p={p} n={n}: {}", h.estimate());
+        }
+        assert_eq!(HyperLogLog::new(10, 0).unwrap().estimate(), 0.0);
+    }
+
+    #[test]
+    fn reduced_and_merged_equal_direct() {
+        for n in [100u64, 50_000] {
+            let mut high = filled(14, n, 3);
+            let low = filled(12, n, 3);
+            high.reduce(12).unwrap();
+            assert_eq!(high.dense_registers(), low.dense_registers());
+            let mut a = HyperLogLog::new(14, 3).unwrap();
+            let mut b = HyperLogLog::new(12, 3).unwrap();
+            for i in 0..n {
+                if i % 3 == 0 {
+                    a.add(&i.to_le_bytes())
+                } else {
+                    b.add(&i.to_le_bytes())
+                }
+            }
+            a.merge(&b).unwrap();
+            assert_eq!(a.precision(), 12);
+            assert_eq!(a.dense_registers(), low.dense_registers());
+        }
+    }
+
+    #[test]
+    fn merged_estimator_is_accurate() {
+        let mut a = filled(12, 0, 5);
+        for i in 0..200_000u64 {
+            let mut part = HyperLogLog::new(12, 5).unwrap();
+            part.add(&i.to_le_bytes());
+            if i % 50_000 == 0 {
+                a.merge(&part).unwrap();
+            }
+        }
+        let whole = filled(12, 200_000, 5);
+        let mut merged = whole.clone();
+        merged.merge(&HyperLogLog::new(12, 5).unwrap()).unwrap();
+        assert!(!merged.uses_hip());
+        assert!((merged.estimate() - 200_000.0).abs() / 200_000.0 < 0.05);
+        assert_eq!(merged, whole);
+    }
+
+    #[test]
+    fn serialization_round_trips() {
+        for n in [0u64, 5, 1000, 100_000] {
+            let h = filled(10, n, 9);
+            let copy = HyperLogLog::from_bytes(&h.to_bytes()).unwrap();
+            assert_eq!(copy, h);
+            assert_eq!(copy.estimate(), h.estimate());
+        }
+        let registers: Vec<u8> = (0..1024).map(|i| (i % 56) as u8).collect();
+        assert_eq!(unpack6(&pack6(&registers), 1024), registers);
+    }
+}
