@@ -107,11 +107,11 @@ def hash_in_threads(keys: np.ndarray, threads: int) -> None:
 
 
 @pytest.mark.benchmark(group="hash/GIL released: 1M uint64 per thread")
-def test_threads_1(benchmark, uint64_keys):
+def test_threads_1_sketchy(benchmark, uint64_keys):
     benchmark(hash_in_threads, uint64_keys, 1)
 
 
 @pytest.mark.benchmark(group="hash/GIL released: 1M uint64 per thread")
-def test_threads_2(benchmark, uint64_keys):
+def test_threads_2_sketchy(benchmark, uint64_keys):
     """About the time of one thread on 2 cores when the GIL is released, twice as long if held."""
     benchmark(hash_in_threads, uint64_keys, 2)

@@ -19,9 +19,29 @@ from typing import Any
 import numpy as np
 
 
+class VarItems:
+    """Variable-width items in one buffer: item ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
+
+    For sketchy's own readers (the command line splits lines with numpy and hands them over
+    without a Python object per line); ``kind`` is ``"str"`` (checked to be UTF-8) or ``"bytes"``.
+    """
+
+    __slots__ = ("data", "kind", "offsets")
+
+    def __init__(self, offsets: np.ndarray, data: np.ndarray, kind: str = "str") -> None:
+        self.offsets = _aligned(offsets, np.int64)
+        self.data = np.ascontiguousarray(data, dtype=np.uint8)
+        self.kind = kind
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+
 def normalize(keys: Any) -> Any:
     if isinstance(keys, np.ndarray):
         return _numpy(keys)
+    if isinstance(keys, VarItems):
+        return ("var64", keys.kind, keys.offsets, keys.data)
     module = type(keys).__module__.partition(".")[0]
     if module == "pandas":
         return _pandas(keys)
@@ -47,18 +67,17 @@ def _numpy(array: np.ndarray) -> Any:
         raise ValueError(f"keys must be a one-dimensional array, got shape {array.shape}")
     kind = array.dtype.kind
     if kind in "iu":
-        return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("="))
+        return _aligned(array, array.dtype.newbyteorder("="))
     if kind == "f":
         # float16 widens exactly to float32; longdouble narrows to float64, the canonical encoding.
-        target = {2: np.float32, 4: np.float32}.get(array.dtype.itemsize, np.float64)
-        return np.ascontiguousarray(array, dtype=target)
+        return _aligned(array, {2: np.float32, 4: np.float32}.get(array.dtype.itemsize, np.float64))
     if kind == "b":
         return np.ascontiguousarray(array).view(np.uint8)
     if kind == "U":
         width = array.dtype.itemsize // 4
         if width == 0:
             return [""] * len(array)
-        native = np.ascontiguousarray(array, dtype=np.dtype(f"=U{width}"))
+        native = _aligned(array, np.dtype(f"=U{width}"))
         return ("fixed_ucs4", native.view(np.uint32), width)
     if kind == "S":
         width = array.dtype.itemsize
@@ -70,6 +89,12 @@ def _numpy(array: np.ndarray) -> Any:
     raise TypeError(
         f"unsupported array dtype {array.dtype}: expected integers, floats, str, bytes or objects"
     )
+
+
+def _aligned(array: np.ndarray, dtype: Any) -> np.ndarray:
+    """`array` as a C-contiguous, aligned array of `dtype`: a copy only if it is not one already
+    (data received over a network can sit at an address that is not a multiple of its item size)."""
+    return np.require(array, dtype=dtype, requirements=("C", "A"))
 
 
 def _pandas(obj: Any) -> Any:
@@ -116,7 +141,9 @@ def _arrow(obj: Any) -> Any:
         large = pa.types.is_large_string(t) or pa.types.is_large_binary(t)
         offset_type = np.int64 if large else np.int32
         _, offsets, data = obj.buffers()
-        offsets = np.frombuffer(offsets, dtype=offset_type)[obj.offset : obj.offset + len(obj) + 1]
+        offsets = _aligned(
+            np.frombuffer(offsets, dtype=offset_type)[obj.offset : obj.offset + len(obj) + 1], offset_type
+        )
         data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
         kind = "str" if (pa.types.is_string(t) or pa.types.is_large_string(t)) else "bytes"
         return ("var64" if large else "var32", kind, offsets, data)
@@ -140,4 +167,4 @@ def counts(values: Any) -> np.ndarray:
         raise ValueError(
             f"counts must be non-negative, got {array[array < 0][0]} at position {int(np.argmax(array < 0))}"
         )
-    return np.ascontiguousarray(array, dtype=np.uint64)
+    return _aligned(array, np.uint64)

@@ -331,3 +331,18 @@ def test_lone_surrogates_raise_unicode_encode_error():
         sketchy.hash_many(["ok", "bad \udfff"])
     with pytest.raises(UnicodeEncodeError, match="position 1"):
         sketchy.hash_many(np.array(["ok", "bad \udfff"]))
+
+
+def test_unaligned_arrays_are_read_correctly():
+    # Data received over a network can sit at an odd address; it is copied, not refused.
+    values = np.arange(1000, dtype=np.int64) * 7919
+    raw = np.zeros(values.nbytes + 1, dtype=np.uint8)
+    unaligned = raw[1:].view(np.int64)
+    unaligned[:] = values
+    assert not unaligned.flags.aligned
+    np.testing.assert_array_equal(sketchy.hash_many(unaligned), sketchy.hash_many(values))
+    text = np.array(["é", "ab", "c"])
+    raw = np.zeros(text.nbytes + 1, dtype=np.uint8)
+    odd = raw[1:].view(text.dtype)
+    odd[:] = text
+    np.testing.assert_array_equal(sketchy.hash_many(odd), sketchy.hash_many(text))

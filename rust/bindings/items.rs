@@ -318,8 +318,11 @@ impl<'py> Batch<'py> {
     /// returns `None` and goes through `sketchy._batch.normalize`.
     fn from_plain_array(array: &Bound<'py, PyUntypedArray>) -> PyResult<Option<Self>> {
         let dtype = array.dtype();
+        // Borrowed only when it can be read as a Rust slice: otherwise `sketchy._batch` copies it.
+        // (Data received over a network, from a Dask worker say, can sit at an unaligned address.)
         if array.ndim() != 1
             || !array.is_c_contiguous()
+            || !array.is_aligned()
             || dtype.is_native_byteorder() == Some(false)
         {
             return Ok(None);
