@@ -2,13 +2,14 @@
 
 use numpy::IntoPyArray;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyType};
+use pyo3::types::PyType;
 use sketchy_core::count_min::CountMinSketch;
 
-use crate::args::{bytes_arg, count_arg, size_arg, CountsArg};
+use crate::args::{count_arg, size_arg, CountsArg};
 use crate::errors::IntoPyResult;
 use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
+use crate::sketch_methods::sketch_methods;
 
 /// Frequencies of the items of a stream in ``width × depth`` counters, never below the true count.
 ///
@@ -58,18 +59,6 @@ use crate::items::{with_item, Batch};
 #[derive(Clone, PartialEq)]
 pub struct PyCountMinSketch {
     inner: CountMinSketch,
-}
-
-/// `slf.merge(other)`, also when `other` is `slf` itself (which doubles every count).
-fn merge_into(
-    slf: &Bound<'_, PyCountMinSketch>,
-    other: &Bound<'_, PyCountMinSketch>,
-) -> PyResult<()> {
-    if slf.is(other) {
-        let copy = other.borrow().inner.clone();
-        return slf.borrow_mut().inner.merge(&copy).py();
-    }
-    slf.borrow_mut().inner.merge(&other.borrow().inner).py()
 }
 
 #[pymethods]
@@ -204,61 +193,12 @@ impl PyCountMinSketch {
         Ok(out.into_pyarray(py).into_any())
     }
 
-    /// Adds ``other``'s counts into this sketch (same width, depth, seed and mode, else ValueError).
-    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
     fn __add__(&self, other: &Self) -> PyResult<Self> {
-        let mut sum = self.clone();
-        sum.inner.merge(&other.inner).py()?;
-        Ok(sum)
+        self.merged(other)
     }
 
     fn __iadd__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
-    /// A copy of the sketch.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-
-    fn __copy__(&self) -> Self {
-        self.clone()
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.clone()
-    }
-
-    /// Forgets every count.
-    fn clear(&mut self) {
-        self.inner.clear();
-    }
-
-    /// The serialized sketch: a versioned header, the parameters, then the counters.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.to_bytes())
-    }
-
-    /// The sketch serialized by ``to_bytes``; ValueError for anything else.
-    #[classmethod]
-    fn from_bytes(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyCountMinSketch {
-            inner: CountMinSketch::from_bytes(&bytes_arg(data)?).py()?,
-        })
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let from_bytes = slf.get_type().getattr("from_bytes")?;
-        Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
-    }
-
-    fn __sizeof__(&self) -> usize {
-        self.inner.memory_size()
+        Self::merge(slf, other)
     }
 
     fn __repr__(&self) -> String {
@@ -273,3 +213,5 @@ impl PyCountMinSketch {
         )
     }
 }
+
+sketch_methods!(PyCountMinSketch, CountMinSketch);

@@ -2,13 +2,12 @@
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyType};
 use sketchy_core::hll::HyperLogLog;
 
-use crate::args::bytes_arg;
 use crate::errors::IntoPyResult;
 use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
+use crate::sketch_methods::sketch_methods;
 
 /// The number of distinct items of a stream, in ``2**precision`` registers.
 ///
@@ -56,14 +55,6 @@ use crate::items::{with_item, Batch};
 #[derive(Clone, PartialEq)]
 pub struct PyHyperLogLog {
     inner: HyperLogLog,
-}
-
-fn merge_into(slf: &Bound<'_, PyHyperLogLog>, other: &Bound<'_, PyHyperLogLog>) -> PyResult<()> {
-    if slf.is(other) {
-        let copy = other.borrow().inner.clone();
-        return slf.borrow_mut().inner.merge(&copy).py();
-    }
-    slf.borrow_mut().inner.merge(&other.borrow().inner).py()
 }
 
 #[pymethods]
@@ -145,63 +136,12 @@ impl PyHyperLogLog {
         Ok(((estimate - spread).max(0.0), estimate + spread))
     }
 
-    /// Adds ``other``'s items into this sketch (same seed, else ValueError); the result has the
-    /// lower of the two precisions.
-    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
     fn __or__(&self, other: &Self) -> PyResult<Self> {
-        let mut union = self.clone();
-        union.inner.merge(&other.inner).py()?;
-        Ok(union)
+        self.merged(other)
     }
 
     fn __ior__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
-    /// A copy of the sketch.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-
-    fn __copy__(&self) -> Self {
-        self.clone()
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.clone()
-    }
-
-    /// Forgets every item.
-    fn clear(&mut self) {
-        self.inner.clear();
-    }
-
-    /// The serialized sketch: a versioned header, the parameters, the estimator's state, then the
-    /// sparse hashes or the registers packed in 6 bits each.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.to_bytes())
-    }
-
-    /// The sketch serialized by ``to_bytes``; ValueError for anything else.
-    #[classmethod]
-    fn from_bytes(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyHyperLogLog {
-            inner: HyperLogLog::from_bytes(&bytes_arg(data)?).py()?,
-        })
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let from_bytes = slf.get_type().getattr("from_bytes")?;
-        Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
-    }
-
-    fn __sizeof__(&self) -> usize {
-        self.inner.memory_size()
+        Self::merge(slf, other)
     }
 
     fn __repr__(&self) -> String {
@@ -213,3 +153,5 @@ impl PyHyperLogLog {
         )
     }
 }
+
+sketch_methods!(PyHyperLogLog, HyperLogLog);

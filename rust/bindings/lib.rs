@@ -9,6 +9,7 @@ mod feature_hashing;
 mod hashing;
 mod hll;
 mod items;
+mod sketch_methods;
 mod top_k;
 
 use pyo3::prelude::*;

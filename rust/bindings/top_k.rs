@@ -1,13 +1,14 @@
 //! `sketchy.TopK`.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple, PyType};
+use pyo3::types::{PyList, PyTuple};
 use sketchy_core::top_k::TopK;
 
-use crate::args::{bytes_arg, count_arg, item_object, size_arg, CountsArg};
+use crate::args::{count_arg, item_object, size_arg, CountsArg};
 use crate::errors::IntoPyResult;
 use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
+use crate::sketch_methods::sketch_methods;
 
 /// The most frequent items of a stream, with a guaranteed error: a mergeable Misra–Gries summary.
 ///
@@ -48,15 +49,6 @@ use crate::items::{with_item, Batch};
 #[derive(Clone, PartialEq)]
 pub struct PyTopK {
     inner: TopK,
-}
-
-/// `slf.merge(other)`, also when `other` is `slf` itself (which doubles every count).
-fn merge_into(slf: &Bound<'_, PyTopK>, other: &Bound<'_, PyTopK>) -> PyResult<()> {
-    if slf.is(other) {
-        let copy = other.borrow().inner.clone();
-        return slf.borrow_mut().inner.merge(&copy).py();
-    }
-    slf.borrow_mut().inner.merge(&other.borrow().inner).py()
 }
 
 #[pymethods]
@@ -165,62 +157,12 @@ impl PyTopK {
         self.inner.len()
     }
 
-    /// Adds ``other``'s summary into this one (same k, capacity and seed, else ValueError); the
-    /// error bound holds for the union of the two streams.
-    fn merge(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
     fn __add__(&self, other: &Self) -> PyResult<Self> {
-        let mut sum = self.clone();
-        sum.inner.merge(&other.inner).py()?;
-        Ok(sum)
+        self.merged(other)
     }
 
     fn __iadd__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        merge_into(slf, other)
-    }
-
-    /// A copy of the summary.
-    fn copy(&self) -> Self {
-        self.clone()
-    }
-
-    fn __copy__(&self) -> Self {
-        self.clone()
-    }
-
-    fn __deepcopy__(&self, _memo: &Bound<'_, PyAny>) -> Self {
-        self.clone()
-    }
-
-    /// Forgets every item.
-    fn clear(&mut self) {
-        self.inner.clear();
-    }
-
-    /// The serialized summary: a versioned header, the parameters, then the items and counts.
-    fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.inner.to_bytes())
-    }
-
-    /// The summary serialized by ``to_bytes``; ValueError for anything else.
-    #[classmethod]
-    fn from_bytes(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyTopK {
-            inner: TopK::from_bytes(&bytes_arg(data)?).py()?,
-        })
-    }
-
-    fn __reduce__<'py>(
-        slf: &Bound<'py, Self>,
-    ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
-        let from_bytes = slf.get_type().getattr("from_bytes")?;
-        Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
-    }
-
-    fn __sizeof__(&self) -> usize {
-        self.inner.memory_size()
+        Self::merge(slf, other)
     }
 
     fn __repr__(&self) -> String {
@@ -235,3 +177,5 @@ impl PyTopK {
         )
     }
 }
+
+sketch_methods!(PyTopK, TopK);
