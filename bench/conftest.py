@@ -65,3 +65,14 @@ def int64_keys(rng) -> np.ndarray:
 def zipf_str_keys(int64_keys) -> list[str]:
     """The same 1,000,000 Zipf items as short str."""
     return [f"item-{v}" for v in int64_keys.tolist()]
+
+
+@pytest.fixture(scope="session")
+def call_each():
+    """``call_each(f, items)``: ``f(x)`` for every item, the loop a one-item-per-call API needs."""
+
+    def run(function, items) -> None:
+        for x in items:
+            function(x)
+
+    return run

@@ -24,55 +24,35 @@ def datasketches():
 
 
 @pytest.mark.benchmark(group="cms/add: 100k calls, one int each")
-def test_add_int_sketchy(benchmark, int64_keys):
+def test_add_int_sketchy(benchmark, call_each, int64_keys):
     items = int64_keys[:CALLS].tolist()
     cms = CountMinSketch(WIDTH, DEPTH)
 
-    def run():
-        add = cms.add
-        for x in items:
-            add(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(cms.add, items))
 
 
 @pytest.mark.benchmark(group="cms/add: 100k calls, one int each")
-def test_add_int_datasketches(benchmark, int64_keys):
+def test_add_int_datasketches(benchmark, call_each, int64_keys):
     items = int64_keys[:CALLS].tolist()
     cms = datasketches().count_min_sketch(DEPTH, WIDTH)
 
-    def run():
-        update = cms.update
-        for x in items:
-            update(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(cms.update, items))
 
 
 @pytest.mark.benchmark(group="cms/add: 100k calls, one str each")
-def test_add_str_sketchy(benchmark, zipf_str_keys):
+def test_add_str_sketchy(benchmark, call_each, zipf_str_keys):
     items = zipf_str_keys[:CALLS]
     cms = CountMinSketch(WIDTH, DEPTH)
 
-    def run():
-        add = cms.add
-        for x in items:
-            add(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(cms.add, items))
 
 
 @pytest.mark.benchmark(group="cms/add: 100k calls, one str each")
-def test_add_str_datasketches(benchmark, zipf_str_keys):
+def test_add_str_datasketches(benchmark, call_each, zipf_str_keys):
     items = zipf_str_keys[:CALLS]
     cms = datasketches().count_min_sketch(DEPTH, WIDTH)
 
-    def run():
-        update = cms.update
-        for x in items:
-            update(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(cms.update, items))
 
 
 # --- batches ------------------------------------------------------------------------------------------

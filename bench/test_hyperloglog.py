@@ -24,51 +24,31 @@ def datasketches():
 
 
 @pytest.mark.benchmark(group="hll/add: 100k calls, one int each")
-def test_add_int_sketchy(benchmark, distinct_uint64):
+def test_add_int_sketchy(benchmark, call_each, distinct_uint64):
     items = distinct_uint64[:CALLS].tolist()
 
-    def run():
-        add = HyperLogLog(14).add
-        for x in items:
-            add(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(HyperLogLog(14).add, items))
 
 
 @pytest.mark.benchmark(group="hll/add: 100k calls, one int each")
-def test_add_int_datasketches(benchmark, distinct_uint64):
+def test_add_int_datasketches(benchmark, call_each, distinct_uint64):
     items = distinct_uint64[:CALLS].tolist()
 
-    def run():
-        update = datasketches().hll_sketch(14).update
-        for x in items:
-            update(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(datasketches().hll_sketch(14).update, items))
 
 
 @pytest.mark.benchmark(group="hll/add: 100k calls, one str each")
-def test_add_str_sketchy(benchmark, short_str_keys):
+def test_add_str_sketchy(benchmark, call_each, short_str_keys):
     items = short_str_keys[:CALLS]
 
-    def run():
-        add = HyperLogLog(14).add
-        for x in items:
-            add(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(HyperLogLog(14).add, items))
 
 
 @pytest.mark.benchmark(group="hll/add: 100k calls, one str each")
-def test_add_str_datasketches(benchmark, short_str_keys):
+def test_add_str_datasketches(benchmark, call_each, short_str_keys):
     items = short_str_keys[:CALLS]
 
-    def run():
-        update = datasketches().hll_sketch(14).update
-        for x in items:
-            update(x)
-
-    benchmark(run)
+    benchmark(lambda: call_each(datasketches().hll_sketch(14).update, items))
 
 
 @pytest.mark.benchmark(group="hll/update: 1M distinct uint64")

@@ -161,11 +161,7 @@ impl PyCountMinSketch {
         let inner = &mut self.inner;
         if batch.is_converted_lazily() {
             // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
-            let mut hashes = Vec::with_capacity(batch.len()?);
-            batch.for_each_chunk(|_, keys| {
-                py.detach(|| keys.for_each(|_, bytes| hashes.push(inner.hash(bytes))));
-                Ok(())
-            })?;
+            let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;
             py.detach(|| inner.update_hashed(&hashes, counts)).py()
         } else {
             let keys = batch.view()?;

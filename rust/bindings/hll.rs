@@ -100,11 +100,8 @@ impl PyHyperLogLog {
         let batch = Batch::extract(items)?;
         let inner = &mut self.inner;
         if batch.is_converted_lazily() {
-            let mut hashes = Vec::with_capacity(batch.len()?);
-            batch.for_each_chunk(|_, keys| {
-                py.detach(|| keys.for_each(|_, bytes| hashes.push(inner.hash(bytes))));
-                Ok(())
-            })?;
+            // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
+            let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;
             py.detach(|| inner.update_hashed(&hashes));
         } else {
             let keys = batch.view()?;

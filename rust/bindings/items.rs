@@ -409,6 +409,21 @@ impl<'py> Batch<'py> {
         Ok(Batch::Buffer(buffer))
     }
 
+    /// The hash of every item, for a sketch that must see the whole batch valid before it changes:
+    /// a list is hashed chunk by chunk as it is read (each chunk without the GIL).
+    pub fn hashes<H: Send>(
+        &self,
+        py: Python<'_>,
+        hash: impl Fn(&[u8]) -> H + Sync,
+    ) -> PyResult<Vec<H>> {
+        let mut hashes = Vec::with_capacity(self.len()?);
+        self.for_each_chunk(|_, keys| {
+            py.detach(|| keys.for_each(|_, bytes| hashes.push(hash(bytes))));
+            Ok(())
+        })?;
+        Ok(hashes)
+    }
+
     /// The core's view of a batch that is not converted lazily.
     pub fn view(&self) -> PyResult<Keys<'_>> {
         self.keys()
