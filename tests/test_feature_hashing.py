@@ -377,3 +377,20 @@ def test_never_panics(samples):
         FeatureHasher(n_features=16).transform(samples)
     except (TypeError, ValueError, OverflowError):
         pass
+
+
+def test_large_batches_are_hashed_in_a_pipeline_with_the_same_result():
+    # Over 65,536 tokens a second thread hashes while the first reads: same matrix, same errors.
+    rng = random.Random(11)
+    samples = [random_observation(rng, 2**18) for _ in range(20_000)]
+    ours, theirs = both(samples, n_features=2**18)
+    assert ours.nnz > 100_000
+    assert_same_matrix(ours, theirs)
+    ours, theirs = both(iter(samples), n_features=2**18, dtype=np.float32, alternate_sign=False)
+    assert_same_matrix(ours, theirs)
+    late_type_error = [*samples, {"bad": None}, *samples[:100]]
+    with pytest.raises(TypeError, match="'bad'"):
+        FeatureHasher(2**18).transform(late_type_error)
+    late_nan = [{f"f{j}": 1.0 for j in range(10)} for _ in range(20_000)] + [{"x": math.nan}]
+    with pytest.raises(ValueError, match="NaN"):
+        FeatureHasher(64, dtype=np.int64).transform(late_nan)

@@ -2,6 +2,7 @@
 //! values, then hands them to `sketchy_core::feature_hashing` with the GIL released.
 
 use std::cell::RefCell;
+use std::sync::mpsc;
 
 use numpy::IntoPyArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -456,17 +457,7 @@ impl PyFeatureHashing {
         rows: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let py = rows.py();
-        let hasher = self.hasher;
-        let mut tokens = Tokens::default();
-        let mut csr = Csr::<T>::new();
-        for (i, x) in rows.try_iter()?.enumerate() {
-            observation(&x?, self.input_type, i == 0, &mut tokens)?;
-            if tokens.len() >= CHUNK_TOKENS {
-                py.detach(|| hash_rows(&hasher, &tokens, &mut csr)).py()?;
-                tokens.clear();
-            }
-        }
-        py.detach(|| hash_rows(&hasher, &tokens, &mut csr)).py()?;
+        let csr = self.read_and_hash::<T>(rows)?;
         if csr.rows() == 0 {
             return Err(PyValueError::new_err("Cannot vectorize empty sequence."));
         }
@@ -495,6 +486,67 @@ impl PyFeatureHashing {
                 canonical.into_pyobject(py)?.to_owned().into_any(),
             ],
         )
+    }
+
+    /// Reads the rows (with the GIL) and hashes their tokens into a CSR matrix (without it). A small
+    /// batch is one chunk, on this thread. A larger one is a pipeline: while this thread reads chunk
+    /// `i + 1` out of the Python objects, another hashes chunk `i`, so the hashing, a third of the
+    /// work, costs no time when there is a second core.
+    fn read_and_hash<T: PyValue>(&self, rows: &Bound<'_, PyAny>) -> PyResult<Csr<T>> {
+        let py = rows.py();
+        let hasher = self.hasher;
+        let mut tokens = Tokens::default();
+        let mut rows = rows.try_iter()?.enumerate();
+        // The first chunk: most batches end here.
+        for (i, x) in rows.by_ref() {
+            observation(&x?, self.input_type, i == 0, &mut tokens)?;
+            if tokens.len() >= CHUNK_TOKENS {
+                break;
+            }
+        }
+        let mut csr = Csr::<T>::new();
+        if tokens.len() < CHUNK_TOKENS {
+            py.detach(|| hash_rows(&hasher, &tokens, &mut csr)).py()?;
+            return Ok(csr);
+        }
+        std::thread::scope(|scope| {
+            let (to_worker, chunks) = mpsc::sync_channel::<Tokens>(1);
+            let (recycle, spare) = mpsc::channel::<Tokens>();
+            let worker = scope.spawn(move || -> sketchy_core::Result<Csr<T>> {
+                for mut chunk in chunks {
+                    hash_rows(&hasher, &chunk, &mut csr)?;
+                    chunk.clear();
+                    let _ = recycle.send(chunk); // the reader may be gone: fine
+                }
+                Ok(csr)
+            });
+            let mut read = || -> PyResult<()> {
+                loop {
+                    let full = std::mem::replace(&mut tokens, spare.try_recv().unwrap_or_default());
+                    if py.detach(|| to_worker.send(full)).is_err() {
+                        return Ok(()); // the worker stopped on an error: join reports it
+                    }
+                    for (i, x) in rows.by_ref() {
+                        observation(&x?, self.input_type, i == 0, &mut tokens)?;
+                        if tokens.len() >= CHUNK_TOKENS {
+                            break;
+                        }
+                    }
+                    if tokens.len() < CHUNK_TOKENS {
+                        let last = std::mem::take(&mut tokens);
+                        let _ = py.detach(|| to_worker.send(last));
+                        return Ok(());
+                    }
+                }
+            };
+            let reading = read();
+            drop(to_worker); // ends the worker's loop, on success or error
+            let hashed = py.detach(|| worker.join()).map_err(|_| {
+                PyValueError::new_err("internal error: the hashing thread panicked")
+            })?;
+            reading?;
+            hashed.py()
+        })
     }
 
     /// The row as a dict, or None when it must go through scipy.
