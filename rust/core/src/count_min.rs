@@ -54,6 +54,14 @@ impl Counts<'_> {
         }
     }
 
+    /// The counts of the items `range` (which must lie inside the batch).
+    pub fn sub(&self, range: std::ops::Range<usize>) -> Self {
+        match *self {
+            Counts::Each(c) => Counts::Each(c),
+            Counts::PerItem(counts) => Counts::PerItem(&counts[range]),
+        }
+    }
+
     #[inline(always)]
     pub fn get(&self, i: usize) -> u64 {
         match *self {
@@ -65,6 +73,9 @@ impl Counts<'_> {
 
 /// Items hashed per block in batch updates.
 const BLOCK: usize = 256;
+
+/// Items per thread below which a batch update stays on one thread.
+const PARALLEL_MIN: usize = 1 << 16;
 
 /// A block of hashed items and their counts.
 struct Block {
@@ -253,6 +264,50 @@ impl CountMinSketch {
     /// Adds a batch of items with their counts; checks everything before changing anything.
     pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
         let total = self.reserve_total(counts.sum(keys.len())?)?;
+        let n = keys.len();
+        let threads = if self.conservative || n < 2 * PARALLEL_MIN {
+            1
+        } else {
+            std::thread::available_parallelism()
+                .map_or(1, |p| p.get())
+                .min(n / PARALLEL_MIN)
+                .min(8)
+        };
+        if threads <= 1 {
+            self.add_keys(keys, counts);
+        } else {
+            // Standard update only adds: other threads count their share of the batch into empty
+            // copies, which are then summed in. The counters are the ones one thread would get.
+            let share = n.div_ceil(threads);
+            let mut parts: Vec<CountMinSketch> = (1..threads).map(|_| self.empty_copy()).collect();
+            std::thread::scope(|scope| {
+                for (t, part) in parts.iter_mut().enumerate() {
+                    let range = (t + 1) * share..((t + 2) * share).min(n);
+                    let (keys, counts) = (keys.sub(range.clone()), counts.sub(range));
+                    scope.spawn(move || part.add_keys(&keys, counts));
+                }
+                self.add_keys(&keys.sub(0..share), counts.sub(0..share));
+            });
+            for part in &parts {
+                for (a, b) in self.counters.iter_mut().zip(&part.counters) {
+                    *a += b; // <= total, checked above
+                }
+            }
+        }
+        self.total = total;
+        Ok(())
+    }
+
+    fn empty_copy(&self) -> Self {
+        CountMinSketch {
+            total: 0,
+            counters: vec![0; self.counters.len()],
+            ..*self
+        }
+    }
+
+    /// Adds the items of a batch to the counters (not to the total: the caller's job).
+    fn add_keys(&mut self, keys: &Keys, counts: Counts) {
         let mut block = Block::default();
         for start in (0..keys.len()).step_by(BLOCK) {
             let chunk = keys.sub(start..(start + BLOCK).min(keys.len()));
@@ -280,8 +335,6 @@ impl CountMinSketch {
             }
             self.add_block(&block);
         }
-        self.total = total;
-        Ok(())
     }
 
     /// Adds items given by their [`hash`](Self::hash)es (the bindings hash a Python list first, so
@@ -543,6 +596,22 @@ mod tests {
                 .zip(&out)
                 .all(|(i, &e)| e == batch.estimate(&i.to_le_bytes())));
         }
+    }
+
+    #[test]
+    fn large_batches_on_several_threads_equal_one_by_one() {
+        let items: Vec<u64> = (0..300_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) % 50_000)
+            .collect();
+        let counts: Vec<u64> = (0..300_000u64).map(|i| i % 3).collect();
+        let mut batch = CountMinSketch::new(1000, 5, 1, false).unwrap();
+        batch
+            .update(&Keys::U64(&items), Counts::PerItem(&counts))
+            .unwrap();
+        let mut single = CountMinSketch::new(1000, 5, 1, false).unwrap();
+        single.add_keys(&Keys::U64(&items), Counts::PerItem(&counts));
+        single.total = counts.iter().sum();
+        assert_eq!(batch, single);
     }
 
     #[test]
