@@ -25,6 +25,22 @@ use crate::keys::Keys;
 
 pub const MIN_PRECISION: u8 = 4;
 pub const MAX_PRECISION: u8 = 18;
+/// Items hashed per round when a large batch is hashed on two threads.
+const PARALLEL_HASH_CHUNK: usize = 1 << 18;
+
+/// Fills `out` with the hashes of `keys`.
+fn hash_into(keys: &Keys, seed: u64, out: &mut [u64]) {
+    let mut slots = out.iter_mut();
+    keys.for_each(
+        #[inline(always)]
+        |_, item| {
+            if let Some(slot) = slots.next() {
+                *slot = item_hash64(item, seed);
+            }
+        },
+    );
+}
+
 /// The precision of sparse entries.
 const SPARSE_P: u32 = 25;
 /// The largest rank at the sparse precision: 64 - 25 + 1.
@@ -204,12 +220,36 @@ impl HyperLogLog {
                 .for_each(|_, item| f(item_hash64(item, seed)))
         });
         let p = self.p;
-        if let Registers::Dense(registers) = &mut self.registers {
-            let (hip, kxq) = (&mut self.hip, &mut self.kxq);
-            keys.sub(done..keys.len()).for_each(
+        let Registers::Dense(registers) = &mut self.registers else {
+            return;
+        };
+        let (hip, kxq) = (&mut self.hip, &mut self.kxq);
+        let rest = keys.sub(done..keys.len());
+        if rest.len() < 2 * PARALLEL_HASH_CHUNK
+            || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2
+        {
+            rest.for_each(
                 #[inline(always)]
                 |_, item| Self::add_dense(p, registers, hip, kxq, item_hash64(item, seed)),
             );
+            return;
+        }
+        // A large batch: another thread hashes the second half of each chunk while this one hashes
+        // the first; the registers (and HIP, which depends on the order) are then updated in order,
+        // on this thread alone, with exactly the result of a single thread.
+        let mut hashes = vec![0u64; PARALLEL_HASH_CHUNK];
+        for start in (0..rest.len()).step_by(PARALLEL_HASH_CHUNK) {
+            let chunk = rest.sub(start..(start + PARALLEL_HASH_CHUNK).min(rest.len()));
+            let hashes = &mut hashes[..chunk.len()];
+            let half = chunk.len() / 2;
+            let (first, second) = hashes.split_at_mut(half);
+            std::thread::scope(|scope| {
+                scope.spawn(|| hash_into(&chunk.sub(half..chunk.len()), seed, second));
+                hash_into(&chunk.sub(0..half), seed, first);
+            });
+            for &h in hashes.iter() {
+                Self::add_dense(p, registers, hip, kxq, h);
+            }
         }
     }
 
@@ -722,6 +762,18 @@ mod tests {
             assert_eq!(batch, one);
             assert_eq!(batch.to_bytes(), one.to_bytes(), "p={p} n={n}"); // HIP state too
         }
+    }
+
+    #[test]
+    fn large_batches_hashed_on_two_threads_equal_one_by_one() {
+        let items: Vec<u64> = (0..400_000u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
+        let mut batch = HyperLogLog::new(12, 3).unwrap();
+        batch.update(&Keys::U64(&items));
+        let mut one = HyperLogLog::new(12, 3).unwrap();
+        items.iter().for_each(|i| one.add(&i.to_le_bytes()));
+        assert_eq!(batch.to_bytes(), one.to_bytes()); // registers and HIP state
     }
 
     #[test]
