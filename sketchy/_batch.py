@@ -48,6 +48,8 @@ def normalize(keys: Any) -> Any:
     if module == "pyarrow":
         return _arrow(keys)
     if module == "polars" and hasattr(keys, "to_arrow"):
+        if keys.dtype.is_numeric() and not keys.null_count():
+            return _numpy(keys.to_numpy())  # zero copy, and no pyarrow import
         return _arrow(keys.to_arrow())
     if isinstance(keys, range):
         if keys and -(2**63) <= min(keys[0], keys[-1]) and max(keys[0], keys[-1]) < 2**63:
@@ -113,7 +115,6 @@ def _pandas(obj: Any) -> Any:
 
 def _arrow(obj: Any) -> Any:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     if isinstance(obj, pa.ChunkedArray):
         if obj.num_chunks == 0:
@@ -128,6 +129,8 @@ def _arrow(obj: Any) -> Any:
     if pa.types.is_dictionary(t):
         return _arrow(obj.dictionary_decode())
     if obj.null_count:
+        import pyarrow.compute as pc  # a quarter of a second to import: only when needed
+
         first = pc.index(obj.is_null(), True).as_py()
         raise TypeError(f"missing value (null) at position {first}: items cannot be missing")
     if pa.types.is_string_view(t) or pa.types.is_binary_view(t):

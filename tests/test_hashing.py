@@ -346,3 +346,11 @@ def test_unaligned_arrays_are_read_correctly():
     odd = raw[1:].view(text.dtype)
     odd[:] = text
     np.testing.assert_array_equal(sketchy.hash_many(odd), sketchy.hash_many(text))
+
+
+def test_hash_many_on_polars():
+    pl = pytest.importorskip("polars")
+    for values in ([5, -3, 2**40], [0.5, -0.0, float("inf")], ITEMS):
+        assert sketchy.hash_many(pl.Series(values)).tolist() == [sketchy.xxh3_64(v) for v in values]
+    with pytest.raises(TypeError, match="position 1"):
+        sketchy.hash_many(pl.Series([1, None, 3]))
