@@ -69,15 +69,12 @@ def test_update_int64_sketchy_conservative(benchmark, int64_keys):
 
 
 @pytest.mark.benchmark(group="cms/update: numpy int64 1M")
-def test_update_int64_datasketches_loop(benchmark, int64_keys):
+def test_update_int64_datasketches_loop(benchmark, call_each, int64_keys):
     items = int64_keys.tolist()
 
-    def run():
-        cms = datasketches().count_min_sketch(DEPTH, WIDTH)
-        for x in items:
-            cms.update(x)
-
-    benchmark.pedantic(run, rounds=3)
+    benchmark.pedantic(
+        lambda: call_each(datasketches().count_min_sketch(DEPTH, WIDTH).update, items), rounds=3
+    )
 
 
 @pytest.mark.benchmark(group="cms/update: list of 1M str")
@@ -86,37 +83,28 @@ def test_update_str_sketchy(benchmark, zipf_str_keys):
 
 
 @pytest.mark.benchmark(group="cms/update: list of 1M str")
-def test_update_str_datasketches_loop(benchmark, zipf_str_keys):
-    def run():
-        cms = datasketches().count_min_sketch(DEPTH, WIDTH)
-        for x in zipf_str_keys:
-            cms.update(x)
-
-    benchmark.pedantic(run, rounds=3)
+def test_update_str_datasketches_loop(benchmark, call_each, zipf_str_keys):
+    benchmark.pedantic(
+        lambda: call_each(datasketches().count_min_sketch(DEPTH, WIDTH).update, zipf_str_keys), rounds=3
+    )
 
 
 @pytest.mark.benchmark(group="cms/update: list of 1M str")
-def test_update_str_pyprobables_loop(benchmark, zipf_str_keys):
+def test_update_str_pyprobables_loop(benchmark, call_each, zipf_str_keys):
     probables = pytest.importorskip("probables")
 
-    def run():
-        cms = probables.CountMinSketch(width=WIDTH, depth=DEPTH)
-        for x in zipf_str_keys:
-            cms.add(x)
-
-    benchmark.pedantic(run, rounds=1)
+    benchmark.pedantic(
+        lambda: call_each(probables.CountMinSketch(width=WIDTH, depth=DEPTH).add, zipf_str_keys), rounds=1
+    )
 
 
 @pytest.mark.benchmark(group="cms/update: list of 1M str")
-def test_update_str_river_loop(benchmark, zipf_str_keys):
+def test_update_str_river_loop(benchmark, call_each, zipf_str_keys):
     sketch = pytest.importorskip("river.sketch")
 
-    def run():
-        counter = sketch.Counter(epsilon=0.001, delta=0.01, seed=0)
-        for x in zipf_str_keys:
-            counter.update(x)
-
-    benchmark.pedantic(run, rounds=1)
+    benchmark.pedantic(
+        lambda: call_each(sketch.Counter(epsilon=0.001, delta=0.01, seed=0).update, zipf_str_keys), rounds=1
+    )
 
 
 @pytest.mark.benchmark(group="cms/estimate_many: numpy int64 1M")
@@ -150,22 +138,15 @@ def test_topk_update_sketchy(benchmark, zipf_str_keys):
 
 
 @pytest.mark.benchmark(group="topk/update: list of 1M Zipf str")
-def test_topk_update_datasketches_loop(benchmark, zipf_str_keys):
-    def run():
-        sketch = datasketches().frequent_strings_sketch(10)  # 1024 counters
-        for x in zipf_str_keys:
-            sketch.update(x)
-
-    benchmark.pedantic(run, rounds=3)
+def test_topk_update_datasketches_loop(benchmark, call_each, zipf_str_keys):
+    # lg_max_map_size 10: a map of 1024 counters, like TopK(capacity=1024)
+    benchmark.pedantic(
+        lambda: call_each(datasketches().frequent_strings_sketch(10).update, zipf_str_keys), rounds=3
+    )
 
 
 @pytest.mark.benchmark(group="topk/update: list of 1M Zipf str")
-def test_topk_update_river_loop(benchmark, zipf_str_keys):
+def test_topk_update_river_loop(benchmark, call_each, zipf_str_keys):
     sketch = pytest.importorskip("river.sketch")
 
-    def run():
-        hitters = sketch.HeavyHitters()
-        for x in zipf_str_keys:
-            hitters.update(x)
-
-    benchmark.pedantic(run, rounds=1)
+    benchmark.pedantic(lambda: call_each(sketch.HeavyHitters().update, zipf_str_keys), rounds=1)

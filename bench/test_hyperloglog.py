@@ -63,15 +63,10 @@ def _updated(sketch, items):
 
 
 @pytest.mark.benchmark(group="hll/update: 1M distinct uint64")
-def test_update_uint64_datasketches_loop(benchmark, distinct_uint64):
+def test_update_uint64_datasketches_loop(benchmark, call_each, distinct_uint64):
     items = distinct_uint64.tolist()
 
-    def run():
-        hll = datasketches().hll_sketch(14)
-        for x in items:
-            hll.update(x)
-
-    benchmark.pedantic(run, rounds=3)
+    benchmark.pedantic(lambda: call_each(datasketches().hll_sketch(14).update, items), rounds=3)
 
 
 @pytest.mark.benchmark(group="hll/update: list of 1M str")
@@ -80,13 +75,8 @@ def test_update_str_sketchy(benchmark, short_str_keys):
 
 
 @pytest.mark.benchmark(group="hll/update: list of 1M str")
-def test_update_str_datasketches_loop(benchmark, short_str_keys):
-    def run():
-        hll = datasketches().hll_sketch(14)
-        for x in short_str_keys:
-            hll.update(x)
-
-    benchmark.pedantic(run, rounds=3)
+def test_update_str_datasketches_loop(benchmark, call_each, short_str_keys):
+    benchmark.pedantic(lambda: call_each(datasketches().hll_sketch(14).update, short_str_keys), rounds=3)
 
 
 @pytest.mark.benchmark(group="hll/update: list of 1M str")
@@ -102,12 +92,7 @@ def test_update_str_datasketch_loop(benchmark, short_str_keys):
 
 
 @pytest.mark.benchmark(group="hll/update: list of 1M str")
-def test_update_str_river_loop(benchmark, short_str_keys):
+def test_update_str_river_loop(benchmark, call_each, short_str_keys):
     sketch = pytest.importorskip("river.sketch")
 
-    def run():
-        hll = sketch.NUnique()
-        for x in short_str_keys:
-            hll.update(x)
-
-    benchmark.pedantic(run, rounds=1)
+    benchmark.pedantic(lambda: call_each(sketch.NUnique().update, short_str_keys), rounds=1)

@@ -41,7 +41,6 @@ class Tally:
 
     items: int = 0
     lines: int = 0
-    bytes: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     first_problem: str | None = None
 
@@ -308,7 +307,6 @@ def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
                         position = now
                         rate = tally.items / max(time.perf_counter() - started, 1e-9)
                         progress.set_postfix_str(f"{tally.items:,} items, {rate:,.0f} items/s", refresh=False)
-                tally.bytes += position if path != "-" else 0
             except OSError as err:
                 raise UserError(f"cannot read {source!r}: {err}") from None
             finally:

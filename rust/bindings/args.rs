@@ -10,31 +10,48 @@ use sketchy_core::ItemKind;
 
 use crate::items::type_name;
 
-/// A non-negative count (`count=` of `add`): an int or an integer-like object (numpy ints).
-pub fn count_arg(count: &Bound<'_, PyAny>) -> PyResult<u64> {
-    let not_int =
-        || PyTypeError::new_err(format!("count must be an int, not {}", type_name(count)));
-    if count.is_instance_of::<PyBool>() || count.is_instance_of::<PyFloat>() {
+/// A non-negative integer argument `name` no larger than `max`: an int or an integer-like object
+/// (numpy ints), not a bool or a float. Seeds and counts.
+#[inline]
+pub fn uint_arg(obj: &Bound<'_, PyAny>, name: &str, max: u64) -> PyResult<u64> {
+    if let Ok(int) = obj.cast_exact::<PyInt>() {
+        if let Ok(v) = int.extract::<u64>() {
+            if v <= max {
+                return Ok(v);
+            }
+        }
+    }
+    let not_int = || PyTypeError::new_err(format!("{name} must be an int, not {}", type_name(obj)));
+    if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyFloat>() {
         return Err(not_int());
     }
-    let int = match count.cast::<PyInt>() {
+    let int = match obj.cast::<PyInt>() {
         Ok(int) => int.clone(),
-        Err(_) => count
+        Err(_) => obj
             .call_method0("__index__")
             .map_err(|_| not_int())?
             .cast_into::<PyInt>()?,
     };
-    if let Ok(v) = int.extract::<u64>() {
-        return Ok(v);
-    }
     match int.extract::<i128>() {
         Ok(v) if v < 0 => Err(PyValueError::new_err(format!(
-            "count must be non-negative, got {v}"
+            "{name} must be non-negative, got {v}"
         ))),
+        Ok(v) if v <= i128::from(max) => Ok(v as u64),
         _ => Err(PyOverflowError::new_err(format!(
-            "count {int} is larger than 2**64 - 1"
+            "{name} {int} is too large: it must be in [0, {max}]"
         ))),
     }
+}
+
+/// A non-negative count (`count=` of `add`).
+pub fn count_arg(count: &Bound<'_, PyAny>) -> PyResult<u64> {
+    uint_arg(count, "count", u64::MAX)
+}
+
+/// A seed argument (0 when not given) no larger than `max`.
+#[inline(always)]
+pub fn seed_arg(seed: Option<&Bound<'_, PyAny>>, max: u64) -> PyResult<u64> {
+    seed.map_or(Ok(0), |seed| uint_arg(seed, "seed", max))
 }
 
 /// A size parameter (`width`, `k`...) as the core takes it; a negative one is refused by name.

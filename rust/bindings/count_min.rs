@@ -5,9 +5,9 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use sketchy_core::count_min::CountMinSketch;
 
+use crate::args::seed_arg;
 use crate::args::{count_arg, size_arg, CountsArg};
 use crate::errors::IntoPyResult;
-use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
 use crate::sketch_methods::sketch_methods;
 

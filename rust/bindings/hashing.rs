@@ -1,40 +1,17 @@
 //! `murmur3_32`, `murmur3_128`, `xxh32`, `xxh64`, `xxh3_64`, `xxh3_128` and `hash_many`.
 
 use numpy::{IntoPyArray, PyArrayMethods};
-use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use std::ffi::CStr;
 
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::PyInt;
 use sketchy_core::hash::{hash_many_128, hash_many_32, hash_many_64, Width};
 use sketchy_core::Algorithm;
 
+use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
 use crate::fastcall;
-use crate::items::{type_name, with_item, Batch};
-
-/// A seed argument: a non-negative int no larger than `max`.
-#[inline(always)]
-pub fn seed_arg(seed: Option<&Bound<'_, PyAny>>, max: u64) -> PyResult<u64> {
-    let Some(seed) = seed else { return Ok(0) };
-    let int = seed.cast::<PyInt>().map_err(|_| {
-        PyTypeError::new_err(format!("seed must be an int, not {}", type_name(seed)))
-    })?;
-    if let Ok(v) = int.extract::<u64>() {
-        if v <= max {
-            return Ok(v);
-        }
-    }
-    match int.extract::<i128>() {
-        Ok(v) if v < 0 => Err(PyValueError::new_err(format!(
-            "seed must be non-negative, got {v}"
-        ))),
-        _ => Err(PyOverflowError::new_err(format!(
-            "seed {int} is too large: seeds are in [0, {max}]"
-        ))),
-    }
-}
+use crate::items::{with_item, Batch};
 
 /// The single-key functions, as (name, algorithm, docstring). Each is registered as a raw
 /// `METH_FASTCALL` function (see `fastcall.rs`) running [`single_key`].

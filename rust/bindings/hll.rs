@@ -4,8 +4,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use sketchy_core::hll::HyperLogLog;
 
+use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
-use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
 use crate::sketch_methods::sketch_methods;
 
@@ -122,14 +122,14 @@ impl PyHyperLogLog {
     /// ``(low, high)``: the estimate ± ``num_std`` standard errors (1, 2 or 3: about 68%, 95% and
     /// 99.7% of sketches cover the true count).
     #[pyo3(signature = (num_std = 1))]
-    fn estimate_bounds(&self, num_std: u32) -> PyResult<(f64, f64)> {
+    fn estimate_bounds(&self, num_std: i64) -> PyResult<(f64, f64)> {
         if !(1..=3).contains(&num_std) {
             return Err(PyValueError::new_err(format!(
                 "num_std must be 1, 2 or 3, got {num_std}"
             )));
         }
         let estimate = self.inner.estimate();
-        let spread = f64::from(num_std) * self.inner.standard_error();
+        let spread = num_std as f64 * self.inner.standard_error();
         Ok(((estimate - spread).max(0.0), estimate + spread))
     }
 

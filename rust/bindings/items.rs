@@ -424,16 +424,27 @@ impl<'py> Batch<'py> {
         Ok(hashes)
     }
 
-    /// The core's view of a batch that is not converted lazily.
-    pub fn view(&self) -> PyResult<Keys<'_>> {
-        self.keys()
-    }
-
     /// The number of items.
+    /// The number of items, from the buffers' shapes: the checks of [`Batch::view`] (UTF-8, code
+    /// points, offsets) would be a second pass over the data.
     pub fn len(&self) -> PyResult<usize> {
         Ok(match self {
+            Batch::I8(a) => a.len(),
+            Batch::I16(a) => a.len(),
+            Batch::I32(a) => a.len(),
+            Batch::I64(a) => a.len(),
+            Batch::U8(a) => a.len(),
+            Batch::U16(a) => a.len(),
+            Batch::U32(a) => a.len(),
+            Batch::U64(a) => a.len(),
+            Batch::F32(a) => a.len(),
+            Batch::F64(a) => a.len(),
+            Batch::Var32 { offsets, .. } => offsets.len().saturating_sub(1),
+            Batch::Var64 { offsets, .. } => offsets.len().saturating_sub(1),
+            Batch::FixedBytes { data, width } => data.len().checked_div(*width).unwrap_or(0),
+            Batch::FixedUcs4 { data, width } => data.len().checked_div(*width).unwrap_or(0),
+            Batch::Buffer(buffer) => buffer.len(),
             Batch::Seq(seq) => seq.len()?,
-            other => other.keys()?.len(),
         })
     }
 
@@ -442,7 +453,7 @@ impl<'py> Batch<'py> {
     /// `f` holds the GIL; it detaches around its pure Rust work.
     pub fn for_each_chunk(&self, mut f: impl FnMut(usize, &Keys) -> PyResult<()>) -> PyResult<()> {
         let Batch::Seq(seq) = self else {
-            return f(0, &self.keys()?);
+            return f(0, &self.view()?);
         };
         if let Ok(list) = seq.cast_exact::<PyList>() {
             chunked((0..).map_while(|i| list_item(list, i)), f)
@@ -450,8 +461,10 @@ impl<'py> Batch<'py> {
             chunked(seq.cast_exact::<PyTuple>()?.iter(), f)
         }
     }
-    /// The core's view of a buffer-backed batch (validates Arrow offsets and UCS-4 code points).
-    fn keys(&self) -> PyResult<Keys<'_>> {
+
+    /// The core's view of a batch that is not converted lazily (checks Arrow offsets, UTF-8 and
+    /// UCS-4 code points).
+    pub fn view(&self) -> PyResult<Keys<'_>> {
         Ok(match self {
             Batch::I8(a) => Keys::I8(slice(a)?),
             Batch::I16(a) => Keys::I16(slice(a)?),

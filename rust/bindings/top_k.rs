@@ -4,9 +4,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use sketchy_core::top_k::TopK;
 
+use crate::args::seed_arg;
 use crate::args::{count_arg, item_object, size_arg, CountsArg};
 use crate::errors::IntoPyResult;
-use crate::hashing::seed_arg;
 use crate::items::{with_item, Batch};
 use crate::sketch_methods::sketch_methods;
 
