@@ -142,3 +142,51 @@ def test_failed_batches_change_nothing():
     with pytest.raises(ValueError):
         top.add("x", -1)
     assert top.to_bytes() == before
+
+
+def long_zipf_stream(n: int = 150_000) -> list:
+    """Items of a Zipf stream, long enough for `update` to count a list while reading it (in chunks,
+    on a second thread), mixing short str, str and bytes longer than 16 bytes, and ints."""
+    values = zipf_items(n, 1.2, seed=99)
+    kinds = [
+        lambda v: f"w{v}",
+        lambda v: f"a-rather-long-item-number-{v}",
+        lambda v: v,
+        lambda v: f"b{v}".encode(),
+    ]
+    return [kinds[v % 4](v) for v in values]
+
+
+def test_batches_of_every_input_type_give_the_same_summary():
+    # The list is counted while it is read; numpy, tuples and one add() per item go another way.
+    # The summary must not depend on it: same items, counts, order, error, bytes.
+    items = long_zipf_stream()
+    counts = np.random.default_rng(5).integers(0, 4, size=len(items), dtype=np.uint64)
+    reference = TopK(20, capacity=256)
+    for item, count in zip(items, counts.tolist(), strict=True):
+        reference.add(item, count)
+    assert reference.error_bound > 0  # purges happened
+    for batch in (items, tuple(items), np.array(items, dtype=object)):
+        top = TopK(20, capacity=256)
+        top.update(batch, counts=counts)
+        assert top == reference and top.to_bytes() == reference.to_bytes()
+    strs = [str(x) for x in items]
+    by_list, by_array = TopK(20, capacity=256), TopK(20, capacity=256)
+    by_list.update(strs)
+    by_array.update(np.array(strs))
+    assert by_list.to_bytes() == by_array.to_bytes()
+
+
+@pytest.mark.parametrize("position", [0, 40_000, 149_999])
+def test_a_bad_item_deep_in_a_long_list_changes_nothing(position):
+    top = TopK(10, capacity=64)
+    top.update(["a", "b", "a"])
+    before = top.to_bytes()
+    items = long_zipf_stream()
+    items[position] = None
+    with pytest.raises(TypeError, match=f"position {position}"):
+        top.update(items)
+    assert top.to_bytes() == before
+    items[position] = "fine"
+    top.update(items)
+    assert top.total == 3 + len(items)

@@ -13,6 +13,8 @@ use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, Py
 use sketchy_core::keys::{encode_f64, encode_int, Kinds, Offsets};
 use sketchy_core::{ItemKind, KeyBuffer, Keys};
 
+use std::sync::mpsc;
+
 use crate::errors::IntoPyResult;
 
 const EXPECTED: &str = "expected str, bytes, int or float";
@@ -239,6 +241,64 @@ fn list_item<'py>(list: &Bound<'py, PyList>, i: usize) -> Option<Bound<'py, PyAn
     Some(unsafe { list.get_item_unchecked(i) })
 }
 
+/// Items a pipelined batch hands to the other thread at a time: large enough that the handover costs
+/// nothing, small enough that the chunks stay in cache.
+const PIPELINE_CHUNK: usize = 1 << 15;
+
+/// Converts `items` chunk by chunk while another thread calls `f(start, keys)` on the chunks before,
+/// in order (see [`Batch::pipelined`]).
+fn pipeline<'py>(
+    py: Python<'py>,
+    mut items: impl Iterator<Item = Bound<'py, PyAny>>,
+    mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
+) -> PyResult<()> {
+    let mut buffer = KeyBuffer::with_capacity(PIPELINE_CHUNK);
+    append(&mut items, PIPELINE_CHUNK, 0, &mut buffer)?;
+    if buffer.len() < PIPELINE_CHUNK {
+        return py.detach(|| f(0, &buffer.keys())).py();
+    }
+    std::thread::scope(|scope| {
+        let (to_worker, chunks) = mpsc::sync_channel::<(usize, KeyBuffer)>(1);
+        let (recycle, spare) = mpsc::channel::<KeyBuffer>();
+        let worker = scope.spawn(move || -> sketchy_core::Result<()> {
+            for (start, mut chunk) in chunks {
+                f(start, &chunk.keys())?;
+                chunk.clear();
+                let _ = recycle.send(chunk); // the reader may be gone: fine
+            }
+            Ok(())
+        });
+        let mut read = || -> PyResult<()> {
+            let mut start = 0;
+            loop {
+                let next = spare
+                    .try_recv()
+                    .unwrap_or_else(|_| KeyBuffer::with_capacity(PIPELINE_CHUNK));
+                let full = std::mem::replace(&mut buffer, next);
+                let (n, last) = (full.len(), full.len() < PIPELINE_CHUNK);
+                if py.detach(|| to_worker.send((start, full))).is_err() {
+                    return Ok(()); // the worker stopped on an error: join reports it
+                }
+                start += n;
+                if last {
+                    return Ok(());
+                }
+                append(&mut items, PIPELINE_CHUNK, start, &mut buffer)?;
+                if buffer.is_empty() {
+                    return Ok(());
+                }
+            }
+        };
+        let reading = read();
+        drop(to_worker); // ends the worker's loop, on success or error
+        let worked = py
+            .detach(|| worker.join())
+            .map_err(|_| PyValueError::new_err("internal error: a sketch thread panicked"))?;
+        reading?;
+        worked.py()
+    })
+}
+
 /// Converts `items` [`CHUNK`] at a time into one reused buffer and calls `f(start, keys)` on each chunk.
 fn chunked<'py>(
     mut items: impl Iterator<Item = Bound<'py, PyAny>>,
@@ -407,6 +467,27 @@ impl<'py> Batch<'py> {
             )?;
         }
         Ok(Batch::Buffer(buffer))
+    }
+
+    /// Calls `f(start, keys)` on consecutive chunks of the batch (`start` is the position of the
+    /// chunk's first item), in order, without the GIL. For a list or tuple longer than a chunk, `f`
+    /// runs on a second thread while this one converts the next chunk out of the Python objects, so
+    /// the two overlap on two cores. An item that cannot be converted stops `f` after the chunks
+    /// before it and is reported: a caller that must change nothing on error works on a copy.
+    pub fn pipelined(
+        &self,
+        py: Python<'_>,
+        mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
+    ) -> PyResult<()> {
+        let Batch::Seq(seq) = self else {
+            let keys = self.view()?;
+            return py.detach(|| f(0, &keys)).py();
+        };
+        if let Ok(list) = seq.cast_exact::<PyList>() {
+            pipeline(py, (0..).map_while(|i| list_item(list, i)), f)
+        } else {
+            pipeline(py, seq.cast_exact::<PyTuple>()?.iter(), f)
+        }
     }
 
     /// The hash of every item, for a sketch that must see the whole batch valid before it changes:

@@ -103,12 +103,26 @@ impl PyTopK {
         items: &Bound<'_, PyAny>,
         counts: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let batch = Batch::extract(items)?.materialize()?;
+        let batch = Batch::extract(items)?;
         let counts = CountsArg::extract(counts)?;
         let counts = counts.view()?;
-        let keys = batch.view()?;
-        let inner = &mut self.inner;
-        py.detach(|| inner.update(&keys, counts)).py()
+        let n = batch.len()?;
+        counts.sum(n).py()?; // one count per item: the chunks below can take their share
+                             // A list is counted while it is read, into a copy, which is dropped if an item turns out to be
+                             // unsupported. Copying costs less than a byte per item, or the list is read first.
+        let batch = match batch {
+            Batch::Seq(_) if self.inner.memory_size() > n => batch.materialize()?,
+            batch => batch,
+        };
+        let mut copy = matches!(batch, Batch::Seq(_)).then(|| self.inner.clone());
+        let sketch = copy.as_mut().unwrap_or(&mut self.inner);
+        batch.pipelined(py, |start, keys| {
+            sketch.update(keys, counts.sub(start..start + keys.len()))
+        })?;
+        if let Some(copy) = copy {
+            self.inner = copy;
+        }
+        Ok(())
     }
 
     /// The ``n`` most frequent items (``k`` by default) as ``(item, count)``, most frequent first,

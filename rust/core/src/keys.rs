@@ -94,6 +94,26 @@ impl Offsets<'_> {
         }
     }
 
+    /// Whether the data between the first and last offsets is UTF-8 and every offset falls on a
+    /// character boundary (the offsets must have passed [`Offsets::check`]).
+    fn splits_utf8(&self, data: &[u8]) -> bool {
+        fn splits<T: Copy + TryInto<usize>>(o: &[T], data: &[u8]) -> bool {
+            let at = |v: T| v.try_into().unwrap_or(0);
+            let (Some(&first), Some(&last)) = (o.first(), o.last()) else {
+                return true;
+            };
+            let (first, last) = (at(first), at(last));
+            std::str::from_utf8(&data[first..last]).is_ok()
+                // not a continuation byte (10xxxxxx)
+                && o.iter().all(|&v| data.get(at(v)).is_none_or(|&b| (b as i8) >= -0x40))
+        }
+        match self {
+            Offsets::I32(o) => splits(o, data),
+            Offsets::I64(o) => splits(o, data),
+            Offsets::Usize(o) => splits(o, data),
+        }
+    }
+
     fn check(&self, data_len: usize) -> Result<()> {
         fn monotonic<T: Copy + PartialOrd + TryInto<usize>>(
             o: &[T],
@@ -173,8 +193,10 @@ impl<'a> Keys<'a> {
                 return Err(SketchError::input("one kind per item is required"));
             }
         }
-        if let Kinds::Uniform(ItemKind::Str) = kinds {
-            // Arrow guarantees UTF-8 for string arrays, but check: these bytes become `str` again.
+        // Arrow guarantees UTF-8 for string arrays, but check: these bytes become `str` again. One
+        // check of the whole data (items split at character boundaries are then valid too) is much
+        // faster than one per short item; the slow path finds the culprit.
+        if matches!(kinds, Kinds::Uniform(ItemKind::Str)) && !offsets.splits_utf8(data) {
             let mut position = 0;
             let mut valid = true;
             Keys::Var {
@@ -563,6 +585,22 @@ mod tests {
                 (ItemKind::Bytes, b"lo".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn arrow_strings_are_utf8_item_by_item() {
+        let str_keys = |data: &'static [u8], offsets: &'static [i32]| {
+            Keys::var(data, Offsets::I32(offsets), Kinds::Uniform(ItemKind::Str))
+        };
+        let data = "aé€b".as_bytes(); // 1 + 2 + 3 + 1 bytes
+        assert_eq!(collect(&str_keys(data, &[0, 1, 3, 6, 7]).unwrap()).len(), 4);
+        assert!(str_keys(data, &[2, 3]).is_err()); // starts inside 'é'
+        let err = str_keys(data, &[0, 1, 4, 7]).unwrap_err().to_string(); // splits '€'
+        assert!(err.contains("position 1"), "{err}");
+        let err = str_keys(b"ok\xffno", &[0, 2, 5]).unwrap_err().to_string();
+        assert!(err.contains("position 1"), "{err}");
+        // Bytes after the last offset are not part of the batch.
+        assert!(str_keys(b"ab\xff", &[0, 1, 2]).is_ok());
     }
 
     #[test]

@@ -11,10 +11,14 @@
 //! whose count exceeds `offset` is therefore in the summary.
 //!
 //! Items are stored as their canonical bytes and [`ItemKind`] so that the Python objects can be
-//! given back. Slots never move: a purged slot keeps its buffer for the next new item, so in the
-//! steady state adding allocates nothing, and a purge only drops table entries (no rehashing).
-
-use hashbrown::HashTable;
+//! given back. The layout is built for heavy-tailed streams, where each item is a lookup that hits
+//! or a new item: an open-addressing table maps a hash to a slot, and a slot's hot half (32 bytes:
+//! the item's first 16 bytes, its length and its counter) is all a lookup of a short item reads;
+//! both the hash and the comparison of short items work on two zero-padded words, without a byte
+//! loop or a call to `memcmp`. The hash is the table's own: items are serialized as bytes, so it
+//! never leaves the summary. Slots are reused, so in the steady state adding allocates nothing, and
+//! a purge is a few linear passes: a histogram for the median, a subtraction, and a rebuild of the
+//! small table.
 
 use crate::count_min::Counts;
 use crate::error::{Result, SketchError};
@@ -25,72 +29,98 @@ use crate::keys::{ItemKind, Keys};
 /// The most counters a summary may keep.
 pub const MAX_CAPACITY: u64 = 1 << 24;
 
-/// Bytes kept inline in a slot: most items are short, and a probe that finds its item then reads one
-/// cache line instead of following a pointer to the heap.
-const INLINE: usize = 30;
+/// Items up to this long are kept, hashed and compared as two words.
+const SHORT: usize = 16;
 
-#[derive(Clone, Debug)]
-enum ItemBytes {
-    Inline { len: u8, bytes: [u8; INLINE] },
-    Heap(Vec<u8>),
+/// An empty table entry; the others are `tag | (slot + 1)`, the tag being high bits of the hash
+/// (checked before the item) above the bits a slot index needs.
+const EMPTY: u32 = 0;
+
+/// Counters below this are counted in a histogram to find the median; larger ones are selected.
+const SMALL: usize = 64;
+
+/// The first `SHORT` bytes of an item, zero-padded, as two little-endian words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Key {
+    lo: u64,
+    hi: u64,
+    len: u32,
 }
 
-impl ItemBytes {
-    fn new(item: &[u8]) -> Self {
-        let mut bytes = ItemBytes::Inline {
-            len: 0,
-            bytes: [0; INLINE],
-        };
-        bytes.set(item);
-        bytes
-    }
-
+impl Key {
+    /// Overlapping reads instead of a byte loop or a `memcpy` call: one branch on the length class.
     #[inline(always)]
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            ItemBytes::Inline { len, bytes } => &bytes[..*len as usize],
-            ItemBytes::Heap(v) => v,
-        }
-    }
-
-    /// Replaces the bytes, reusing a heap buffer when there is one.
-    fn set(&mut self, item: &[u8]) {
-        match self {
-            ItemBytes::Heap(v) if item.len() > INLINE => {
-                v.clear();
-                v.extend_from_slice(item);
-            }
-            _ if item.len() <= INLINE => {
-                let mut bytes = [0; INLINE];
-                bytes[..item.len()].copy_from_slice(item);
-                *self = ItemBytes::Inline {
-                    len: item.len() as u8,
-                    bytes,
+    fn new(item: &[u8]) -> Self {
+        let n = item.len();
+        let word = |at: usize| u64::from_le_bytes(item[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half = |at: usize| {
+            u64::from(u32::from_le_bytes(
+                item[at..at + 4].try_into().unwrap_or([0; 4]),
+            ))
+        };
+        let byte = |at: usize| u64::from(item[at]);
+        let (lo, hi) = match n {
+            // The last word overlaps the first; shift out the overlap (all of it when n == 8).
+            8.. => {
+                let last = if n >= SHORT {
+                    word(8)
+                } else {
+                    word(n - 8).checked_shr(8 * (16 - n) as u32).unwrap_or(0)
                 };
+                (word(0), last)
             }
-            _ => *self = ItemBytes::Heap(item.to_vec()),
-        }
-    }
-
-    fn heap_size(&self) -> usize {
-        match self {
-            ItemBytes::Inline { .. } => 0,
-            ItemBytes::Heap(v) => v.capacity(),
+            // The overlapping bytes are equal, so OR-ing the two halves is exact.
+            4..=7 => (half(0) | half(n - 4) << (8 * (n - 4)), 0),
+            1..=3 => (
+                byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1)),
+                0,
+            ),
+            0 => (0, 0),
+        };
+        Key {
+            lo,
+            hi,
+            len: n.min(u32::MAX as usize) as u32,
         }
     }
 }
 
-/// One counter: 64 bytes, one cache line.
-#[derive(Clone, Debug)]
-#[repr(align(64))]
-struct Slot {
-    hash: u64,
+/// The high and low halves of a 128-bit product, XOR-ed (as in wyhash and XXH3).
+#[inline(always)]
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// SplitMix64's finalizer: spreads a seed into independent-looking words.
+fn spread(x: u64) -> u64 {
+    let x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    let x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A slot's hot half: what a lookup reads.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(32))]
+struct Hot {
+    /// The item's first `SHORT` bytes, zero-padded (all of a short item).
+    bytes: [u8; SHORT],
     /// 0 for a free slot (a tracked item's count is at least 1).
     count: u64,
-    /// First-insertion order: ties in `most_common` keep it, as `collections.Counter` does.
-    stamp: u64,
-    kind: ItemKind,
-    item: ItemBytes,
+    len: u32,
+}
+
+impl Hot {
+    #[inline(always)]
+    fn key(&self) -> Key {
+        let word =
+            |at: usize| u64::from_le_bytes(self.bytes[at..at + 8].try_into().unwrap_or([0; 8]));
+        Key {
+            lo: word(0),
+            hi: word(8),
+            len: self.len,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -100,11 +130,23 @@ pub struct TopK {
     seed: u64,
     total: u64,
     offset: u64,
-    slots: Vec<Slot>,
+    /// The short-item hash's keys, from the seed.
+    keys: [u64; 3],
+    /// Per slot: the hot half, the item's hash, kind and first-insertion order (ties in
+    /// `most_common` keep it, as `collections.Counter` does), and the bytes of an item longer than
+    /// `SHORT` (the buffer's capacity is kept for the slot's next item).
+    hot: Vec<Hot>,
+    hashes: Vec<u64>,
+    kinds: Vec<ItemKind>,
+    stamps: Vec<u64>,
+    long: Vec<Vec<u8>>,
     /// Indices of the free slots.
     free: Vec<u32>,
-    /// Slot indices of the tracked items.
-    table: HashTable<u32>,
+    /// Linear probing, a power of two at most half full.
+    table: Vec<u32>,
+    /// The tag bits of a table entry.
+    tag_mask: u32,
+    live: usize,
     next_stamp: u64,
     scratch: Vec<u64>,
 }
@@ -133,15 +175,24 @@ impl TopK {
                 format!("must be in [k, 2**24] = [{k}, {MAX_CAPACITY}], got {capacity}"),
             ));
         }
+        let key = |i: u64| spread(seed.wrapping_add(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)));
         Ok(TopK {
             k: k as u32,
             capacity: capacity as u32,
             seed,
             total: 0,
             offset: 0,
-            slots: Vec::new(),
+            keys: [key(1), key(2), key(3)],
+            hot: Vec::new(),
+            hashes: Vec::new(),
+            kinds: Vec::new(),
+            stamps: Vec::new(),
+            long: Vec::new(),
             free: Vec::new(),
-            table: HashTable::new(),
+            table: vec![EMPTY; 8],
+            // Up to 2·capacity + 1 slots are live between a merge and its purge.
+            tag_mask: u32::MAX << (64 - (2 * capacity + 2).leading_zeros()),
+            live: 0,
             next_stamp: 0,
             scratch: Vec::new(),
         })
@@ -165,78 +216,189 @@ impl TopK {
     }
     /// How many items are tracked.
     pub fn len(&self) -> usize {
-        self.table.len()
+        self.live
     }
     pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
+        self.live == 0
     }
 
-    fn live(&self) -> impl Iterator<Item = &Slot> {
-        self.slots.iter().filter(|s| s.count > 0)
+    /// The slots of the tracked items.
+    fn live_slots(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.hot.len()).filter(|&i| self.hot[i].count > 0)
     }
 
-    fn find(&self, hash: u64, item: &[u8]) -> Option<usize> {
-        let slots = &self.slots;
-        self.table
-            .find(hash, |&i| {
-                let slot = &slots[i as usize];
-                slot.hash == hash && slot.item.as_slice() == item
-            })
-            .map(|&i| i as usize)
+    fn bytes(&self, slot: usize) -> &[u8] {
+        let hot = &self.hot[slot];
+        let len = hot.len as usize;
+        if len <= SHORT {
+            &hot.bytes[..len]
+        } else {
+            &self.long[slot]
+        }
+    }
+
+    /// The table's hash of an item. Internal to the summary (only its table uses it), so short items
+    /// get a cheaper one than XXH3: two multiplications of their words with seeded keys.
+    #[inline(always)]
+    fn hash(&self, key: &Key, item: &[u8]) -> u64 {
+        if key.len as usize > SHORT {
+            return item_hash64(item, self.seed);
+        }
+        let [a, b, c] = self.keys;
+        fold(
+            fold(key.lo ^ a, key.hi ^ b) ^ c,
+            u64::from(key.len) ^ a.rotate_left(29),
+        )
+    }
+
+    #[inline(always)]
+    fn tag(&self, hash: u64) -> u32 {
+        (hash >> 32) as u32 & self.tag_mask
+    }
+
+    /// The item's slot, or the empty table position where it would go.
+    #[inline(always)]
+    fn probe(&self, hash: u64, key: &Key, item: &[u8]) -> std::result::Result<usize, usize> {
+        let mask = self.table.len() - 1;
+        let tag = self.tag(hash);
+        let mut pos = hash as usize & mask;
+        loop {
+            let entry = self.table[pos];
+            if entry == EMPTY {
+                return Err(pos);
+            }
+            if entry & self.tag_mask == tag {
+                let slot = (entry & !self.tag_mask) as usize - 1;
+                if self.hot[slot].key() == *key
+                    && (key.len as usize <= SHORT || self.long[slot] == item)
+                {
+                    return Ok(slot);
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+    }
+
+    fn find(&self, item: &[u8]) -> Option<usize> {
+        let key = Key::new(item);
+        self.probe(self.hash(&key, item), &key, item).ok()
+    }
+
+    fn insert_entry(&mut self, hash: u64, slot: usize) {
+        let mask = self.table.len() - 1;
+        let mut pos = hash as usize & mask;
+        while self.table[pos] != EMPTY {
+            pos = (pos + 1) & mask;
+        }
+        self.table[pos] = self.tag(hash) | (slot as u32 + 1);
+    }
+
+    /// Refills the table from the live slots, `size` entries.
+    fn rebuild_table(&mut self, size: usize) {
+        self.table.clear();
+        self.table.resize(size, EMPTY);
+        for slot in 0..self.hot.len() {
+            if self.hot[slot].count > 0 {
+                self.insert_entry(self.hashes[slot], slot);
+            }
+        }
     }
 
     /// Adds without checking the total (done by the caller) and without purging.
-    #[inline]
+    #[inline(always)]
     fn bump(&mut self, kind: ItemKind, item: &[u8], count: u64) {
-        let hash = item_hash64(item, self.seed);
-        if let Some(i) = self.find(hash, item) {
-            self.slots[i].count += count;
-            return;
+        if 2 * (self.live + 1) > self.table.len() {
+            self.rebuild_table(2 * self.table.len());
         }
+        let key = Key::new(item);
+        let hash = self.hash(&key, item);
+        let pos = match self.probe(hash, &key, item) {
+            Ok(slot) => {
+                self.hot[slot].count += count;
+                return;
+            }
+            Err(pos) => pos,
+        };
+        let mut hot = Hot {
+            count,
+            len: key.len,
+            ..Hot::default()
+        };
+        hot.bytes[..8].copy_from_slice(&key.lo.to_le_bytes());
+        hot.bytes[8..].copy_from_slice(&key.hi.to_le_bytes());
         let stamp = self.next_stamp;
         self.next_stamp += 1;
-        let index = match self.free.pop() {
-            Some(i) => {
-                let slot = &mut self.slots[i as usize];
-                slot.item.set(item);
-                (slot.hash, slot.count, slot.stamp, slot.kind) = (hash, count, stamp, kind);
-                i
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                let slot = slot as usize;
+                self.hot[slot] = hot;
+                self.hashes[slot] = hash;
+                self.kinds[slot] = kind;
+                self.stamps[slot] = stamp;
+                slot
             }
             None => {
-                self.slots.push(Slot {
-                    hash,
-                    count,
-                    stamp,
-                    kind,
-                    item: ItemBytes::new(item),
-                });
-                (self.slots.len() - 1) as u32
+                self.hot.push(hot);
+                self.hashes.push(hash);
+                self.kinds.push(kind);
+                self.stamps.push(stamp);
+                self.long.push(Vec::new());
+                self.hot.len() - 1
             }
         };
-        let slots = &self.slots;
-        self.table
-            .insert_unique(hash, index, |&i| slots[i as usize].hash);
+        if item.len() > SHORT {
+            self.long[slot].clear();
+            self.long[slot].extend_from_slice(item);
+        }
+        self.table[pos] = self.tag(hash) | (slot as u32 + 1);
+        self.live += 1;
+    }
+
+    /// The lower median of the live counters: at least half of them are at most it, and at least
+    /// half at least it.
+    fn median(&mut self) -> u64 {
+        let mid = self.live.div_ceil(2) - 1;
+        // Most counters of a heavy-tailed stream are small: a histogram finds the median in one pass.
+        let mut histogram = [0usize; SMALL];
+        for hot in &self.hot {
+            histogram[(hot.count as usize).min(SMALL - 1)] += 1;
+        }
+        let mut below = 0; // live counters below `value`
+        for (value, &n) in histogram.iter().enumerate().take(SMALL - 1).skip(1) {
+            if below + n > mid {
+                return value as u64;
+            }
+            below += n;
+        }
+        self.scratch.clear();
+        self.scratch.extend(
+            self.hot
+                .iter()
+                .map(|h| h.count)
+                .filter(|&c| c >= SMALL as u64 - 1),
+        );
+        *self.scratch.select_nth_unstable(mid - below).1
     }
 
     /// Subtracts the median counter from all while there are more than `capacity`.
     fn purge(&mut self) {
-        while self.len() > self.capacity as usize {
-            self.scratch.clear();
-            self.scratch
-                .extend(self.slots.iter().map(|s| s.count).filter(|&c| c > 0));
-            let mid = self.scratch.len().div_ceil(2) - 1;
-            let (_, &mut d, _) = self.scratch.select_nth_unstable(mid);
+        while self.live > self.capacity as usize {
+            let d = self.median();
             self.offset += d;
-            for (i, slot) in self.slots.iter_mut().enumerate() {
-                if slot.count > d {
-                    slot.count -= d;
-                } else if slot.count > 0 {
-                    slot.count = 0;
-                    self.free.push(i as u32);
-                }
+            // Without branches: whether a counter survives is a coin toss on a heavy-tailed stream.
+            for hot in self.hot.iter_mut() {
+                hot.count = hot.count.saturating_sub(d);
             }
-            let slots = &self.slots;
-            self.table.retain(|&mut i| slots[i as usize].count > 0);
+            self.free.clear();
+            self.free.resize(self.hot.len(), 0);
+            let mut n = 0;
+            for (slot, hot) in self.hot.iter().enumerate() {
+                self.free[n] = slot as u32;
+                n += usize::from(hot.count == 0);
+            }
+            self.free.truncate(n);
+            self.live = self.hot.len() - n;
+            self.rebuild_table(self.table.len());
         }
     }
 
@@ -262,17 +424,22 @@ impl TopK {
     /// Adds a batch; checks the counts before changing anything.
     pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
         let total = self.reserve_total(counts.sum(keys.len())?)?;
-        let mut i = 0;
-        keys.for_each(|kind, item| {
-            let count = counts.get(i);
+        let capacity = self.capacity as usize;
+        let mut add = |kind, item: &[u8], count| {
             if count > 0 {
                 self.bump(kind, item, count);
-                if self.len() > self.capacity as usize {
+                if self.live > capacity {
                     self.purge();
                 }
             }
-            i += 1;
-        });
+        };
+        match counts {
+            Counts::Each(count) => keys.for_each(|kind, item| add(kind, item, count)),
+            Counts::PerItem(counts) => {
+                let mut counts = counts.iter();
+                keys.for_each(|kind, item| add(kind, item, counts.next().copied().unwrap_or(0)));
+            }
+        }
         self.total = total;
         Ok(())
     }
@@ -280,29 +447,30 @@ impl TopK {
     /// The lower bound of an item's count (0 if it is not tracked); the true count is in
     /// `[lower, lower + offset]`.
     pub fn lower(&self, item: &[u8]) -> u64 {
-        let hash = item_hash64(item, self.seed);
-        self.find(hash, item).map_or(0, |i| self.slots[i].count)
+        self.find(item).map_or(0, |i| self.hot[i].count)
+    }
+
+    fn entry(&self, slot: usize) -> Entry<'_> {
+        Entry {
+            kind: self.kinds[slot],
+            item: self.bytes(slot),
+            count: self.hot[slot].count,
+        }
     }
 
     /// The tracked items, most frequent first, ties in first-insertion order.
     pub fn most_common(&self, n: Option<usize>) -> Vec<Entry<'_>> {
-        let mut order: Vec<&Slot> = self.live().collect();
-        order.sort_unstable_by(|a, b| b.count.cmp(&a.count).then(a.stamp.cmp(&b.stamp)));
+        let mut order: Vec<usize> = self.live_slots().collect();
+        order.sort_unstable_by_key(|&i| (std::cmp::Reverse(self.hot[i].count), self.stamps[i]));
         order.truncate(n.unwrap_or(usize::MAX));
-        order
-            .into_iter()
-            .map(|s| Entry {
-                kind: s.kind,
-                item: s.item.as_slice(),
-                count: s.count,
-            })
-            .collect()
+        order.into_iter().map(|i| self.entry(i)).collect()
     }
 
-    fn in_insertion_order(&self) -> Vec<&Slot> {
-        let mut order: Vec<&Slot> = self.live().collect();
-        order.sort_unstable_by_key(|s| s.stamp);
-        order
+    /// The tracked items in the order they were first inserted.
+    fn in_insertion_order(&self) -> Vec<Entry<'_>> {
+        let mut order: Vec<usize> = self.live_slots().collect();
+        order.sort_unstable_by_key(|&i| self.stamps[i]);
+        order.into_iter().map(|i| self.entry(i)).collect()
     }
 
     /// Adds `other`'s counters and error into `self`: the bounds hold for the union of the streams.
@@ -324,8 +492,8 @@ impl TopK {
             .offset
             .checked_add(other.offset)
             .ok_or_else(|| SketchError::overflow("the merged error bound is past 2**64 - 1"))?;
-        for slot in other.in_insertion_order() {
-            self.bump(slot.kind, slot.item.as_slice(), slot.count);
+        for e in other.in_insertion_order() {
+            self.bump(e.kind, e.item, e.count);
         }
         self.offset = offset;
         self.total = total;
@@ -334,12 +502,13 @@ impl TopK {
     }
 
     pub fn clear(&mut self) {
-        self.free.clear();
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            slot.count = 0;
-            self.free.push(i as u32);
+        for hot in self.hot.iter_mut() {
+            hot.count = 0;
         }
-        self.table.clear();
+        self.free.clear();
+        self.free.extend((0..self.hot.len() as u32).rev());
+        self.table.fill(EMPTY);
+        self.live = 0;
         self.total = 0;
         self.offset = 0;
         self.next_stamp = 0;
@@ -348,10 +517,13 @@ impl TopK {
     /// Heap and inline memory, in bytes.
     pub fn memory_size(&self) -> usize {
         std::mem::size_of::<Self>()
-            + self.slots.capacity() * std::mem::size_of::<Slot>()
-            + self.slots.iter().map(|s| s.item.heap_size()).sum::<usize>()
+            + self.hot.capacity() * std::mem::size_of::<Hot>()
+            + (self.hashes.capacity() + self.stamps.capacity()) * 8
+            + self.kinds.capacity()
+            + self.long.capacity() * std::mem::size_of::<Vec<u8>>()
+            + self.long.iter().map(Vec::capacity).sum::<usize>()
             + self.free.capacity() * 4
-            + self.table.allocation_size()
+            + self.table.capacity() * 4
             + self.scratch.capacity() * 8
     }
 
@@ -361,8 +533,8 @@ impl TopK {
         let mut w = Writer::new(
             Kind::TopK,
             36 + self
-                .live()
-                .map(|s| 13 + s.item.as_slice().len())
+                .live_slots()
+                .map(|i| 13 + self.bytes(i).len())
                 .sum::<usize>(),
         );
         w.u32(self.k);
@@ -371,11 +543,11 @@ impl TopK {
         w.u64(self.total);
         w.u64(self.offset);
         w.u32(self.len() as u32);
-        for slot in self.in_insertion_order() {
-            w.u8(slot.kind as u8);
-            w.u32(slot.item.as_slice().len() as u32);
-            w.raw(slot.item.as_slice());
-            w.u64(slot.count);
+        for e in self.in_insertion_order() {
+            w.u8(e.kind as u8);
+            w.u32(e.item.len() as u32);
+            w.raw(e.item);
+            w.u64(e.count);
         }
         w.finish()
     }
@@ -413,7 +585,7 @@ impl TopK {
             };
             check(valid, || format!("item {i} is not a valid {kind:?}"))?;
             check(count >= 1, || format!("item {i} has a zero count"))?;
-            check(sketch.find(item_hash64(item, seed), item).is_none(), || {
+            check(sketch.find(item).is_none(), || {
                 format!("item {i} appears twice")
             })?;
             stored = stored
@@ -439,7 +611,7 @@ impl PartialEq for TopK {
         let entries = |s: &TopK| -> Vec<(ItemKind, Vec<u8>, u64)> {
             s.in_insertion_order()
                 .into_iter()
-                .map(|s| (s.kind, s.item.as_slice().to_vec(), s.count))
+                .map(|e| (e.kind, e.item.to_vec(), e.count))
                 .collect()
         };
         (self.k, self.capacity, self.seed, self.total, self.offset)
