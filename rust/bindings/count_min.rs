@@ -158,7 +158,15 @@ impl PyCountMinSketch {
         let batch = Batch::extract(items)?;
         let counts = CountsArg::extract(counts)?;
         let counts = counts.view()?;
+        counts.sum(batch.len()?).py()?; // one count per item: each chunk can take its share
+        let memory = self.inner.memory_size();
+        let counted = batch.update_pipelined(py, &mut self.inner, memory, |cms, start, keys| {
+            cms.update(keys, counts.sub(start..start + keys.len()))
+        })?;
         let inner = &mut self.inner;
+        if counted {
+            return Ok(());
+        }
         if batch.is_converted_lazily() {
             // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
             let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;
@@ -182,9 +190,8 @@ impl PyCountMinSketch {
         let batch = Batch::extract(items)?;
         let mut out = vec![0u64; batch.len()?];
         let inner = &self.inner;
-        batch.for_each_chunk(|start, keys| {
-            let out = &mut out[start..start + keys.len()];
-            py.detach(|| inner.estimate_many(keys, out)).py()
+        batch.pipelined(py, |start, keys| {
+            inner.estimate_many(keys, &mut out[start..start + keys.len()])
         })?;
         Ok(out.into_pyarray(py).into_any())
     }

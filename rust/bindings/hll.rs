@@ -98,7 +98,15 @@ impl PyHyperLogLog {
     /// checked before the sketch changes: after an error the sketch is as it was.
     fn update(&mut self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
         let batch = Batch::extract(items)?;
+        let memory = self.inner.memory_size();
+        let counted = batch.update_pipelined(py, &mut self.inner, memory, |hll, _, keys| {
+            hll.update(keys);
+            Ok(())
+        })?;
         let inner = &mut self.inner;
+        if counted {
+            return Ok(());
+        }
         if batch.is_converted_lazily() {
             // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
             let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;

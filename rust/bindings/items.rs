@@ -10,6 +10,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::Borrowed;
 use sketchy_core::keys::{encode_f64, encode_int, Kinds, Offsets};
 use sketchy_core::{ItemKind, KeyBuffer, Keys};
 
@@ -216,11 +217,16 @@ fn slice<'a, T: numpy::Element>(a: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a 
 /// How many items ahead [`list_item`] prefetches: enough to cover a cache miss on each item.
 const PREFETCH_AHEAD: usize = 16;
 
-/// Item `i` of `list` (None past the end), after prefetching item `i + PREFETCH_AHEAD`. Reading the
-/// type and the characters of each object is a cache miss on a large list (objects are scattered in
-/// memory); it dominated the cost of `hash_many` over a list of str until the misses overlapped.
+/// Item `i` of `list` (None past the end), borrowed, after prefetching item `i + PREFETCH_AHEAD`.
+/// Reading the type and the characters of each object is a cache miss on a large list (objects are
+/// scattered in memory); it dominated the cost of `hash_many` over a list of str until the misses
+/// overlapped. Borrowing (no reference count changes) keeps the objects' cache lines clean: writing
+/// back a million dirtied objects cost as much as reading them.
+///
+/// The item is valid only until Python code runs (which could remove it from the list):
+/// [`append`] takes a reference of its own before anything that could run Python code.
 #[inline(always)]
-fn list_item<'py>(list: &Bound<'py, PyList>, i: usize) -> Option<Bound<'py, PyAny>> {
+fn list_item<'a, 'py>(list: &'a Bound<'py, PyList>, i: usize) -> Option<Borrowed<'a, 'py, PyAny>> {
     let len = list.len();
     if i >= len {
         return None;
@@ -237,8 +243,14 @@ fn list_item<'py>(list: &Bound<'py, PyList>, i: usize) -> Option<Bound<'py, PyAn
             );
         }
     }
-    // SAFETY: `i < len` was checked above with the GIL held; nothing ran since.
-    Some(unsafe { list.get_item_unchecked(i) })
+    // SAFETY: `i < len` was checked above with the GIL held and nothing ran since, so the slot holds
+    // a live object, which the list keeps alive as long as no Python code runs (see above).
+    Some(unsafe {
+        Borrowed::from_ptr(
+            list.py(),
+            pyo3::ffi::PyList_GET_ITEM(list.as_ptr(), i as isize),
+        )
+    })
 }
 
 /// Items a pipelined batch hands to the other thread at a time: large enough that the handover costs
@@ -247,9 +259,9 @@ const PIPELINE_CHUNK: usize = 1 << 15;
 
 /// Converts `items` chunk by chunk while another thread calls `f(start, keys)` on the chunks before,
 /// in order (see [`Batch::pipelined`]).
-fn pipeline<'py>(
+fn pipeline<'a, 'py: 'a>(
     py: Python<'py>,
-    mut items: impl Iterator<Item = Bound<'py, PyAny>>,
+    mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
 ) -> PyResult<()> {
     let mut buffer = KeyBuffer::with_capacity(PIPELINE_CHUNK);
@@ -300,8 +312,8 @@ fn pipeline<'py>(
 }
 
 /// Converts `items` [`CHUNK`] at a time into one reused buffer and calls `f(start, keys)` on each chunk.
-fn chunked<'py>(
-    mut items: impl Iterator<Item = Bound<'py, PyAny>>,
+fn chunked<'a, 'py: 'a>(
+    mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     mut f: impl FnMut(usize, &Keys) -> PyResult<()>,
 ) -> PyResult<()> {
     let mut buffer = KeyBuffer::with_capacity(CHUNK);
@@ -318,18 +330,32 @@ fn chunked<'py>(
 }
 
 /// Converts up to `limit` items into `buffer`, naming positions from `start` in errors.
-fn append<'py>(
-    items: &mut impl Iterator<Item = Bound<'py, PyAny>>,
+fn append<'a, 'py: 'a>(
+    items: &mut impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     limit: usize,
     start: usize,
     buffer: &mut KeyBuffer,
 ) -> PyResult<()> {
     for (i, item) in items.take(limit).enumerate() {
-        with_item(&item, Some(start + i), |kind, bytes| {
-            buffer.push(kind, bytes)
-        })?;
+        let push = |kind, bytes: &[u8]| buffer.push(kind, bytes);
+        // The exact types are read without running Python code: the borrowed item stays valid.
+        // Anything else might (`__index__`, say), so it is held by a reference of its own.
+        if is_plain_item(&item) {
+            with_item(&item, Some(start + i), push)?;
+        } else {
+            with_item(&item.to_owned(), Some(start + i), push)?;
+        }
     }
     Ok(())
+}
+
+/// An exact str, bytes, int or float: converted by [`with_item`] without running Python code.
+#[inline(always)]
+fn is_plain_item(item: &Bound<'_, PyAny>) -> bool {
+    item.is_exact_instance_of::<PyString>()
+        || item.is_exact_instance_of::<PyBytes>()
+        || item.is_exact_instance_of::<PyInt>()
+        || item.is_exact_instance_of::<PyFloat>()
 }
 
 static NORMALIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -460,7 +486,7 @@ impl<'py> Batch<'py> {
             )?;
         } else {
             append(
-                &mut seq.cast_exact::<PyTuple>()?.iter(),
+                &mut seq.cast_exact::<PyTuple>()?.iter_borrowed(),
                 usize::MAX,
                 0,
                 &mut buffer,
@@ -473,7 +499,8 @@ impl<'py> Batch<'py> {
     /// chunk's first item), in order, without the GIL. For a list or tuple longer than a chunk, `f`
     /// runs on a second thread while this one converts the next chunk out of the Python objects, so
     /// the two overlap on two cores. An item that cannot be converted stops `f` after the chunks
-    /// before it and is reported: a caller that must change nothing on error works on a copy.
+    /// before it and is reported: a caller that must change nothing on error works on a copy (see
+    /// [`Batch::update_pipelined`]).
     pub fn pipelined(
         &self,
         py: Python<'_>,
@@ -486,8 +513,30 @@ impl<'py> Batch<'py> {
         if let Ok(list) = seq.cast_exact::<PyList>() {
             pipeline(py, (0..).map_while(|i| list_item(list, i)), f)
         } else {
-            pipeline(py, seq.cast_exact::<PyTuple>()?.iter(), f)
+            pipeline(py, seq.cast_exact::<PyTuple>()?.iter_borrowed(), f)
         }
+    }
+
+    /// Adds the batch to `sketch` with `add(sketch, start, keys)` for its chunks, all or nothing, when
+    /// it is a list or tuple of at least `memory` items (`memory`: the sketch's size in bytes). The
+    /// list is read on this thread while another adds the chunks already read to a copy of the
+    /// sketch, which replaces it once every item has been converted: the copy costs less than a byte
+    /// per item, and reading and counting overlap. Otherwise returns `false` without doing anything,
+    /// and the caller goes another way.
+    pub fn update_pipelined<S: Clone + Send>(
+        &self,
+        py: Python<'_>,
+        sketch: &mut S,
+        memory: usize,
+        mut add: impl FnMut(&mut S, usize, &Keys) -> sketchy_core::Result<()> + Send,
+    ) -> PyResult<bool> {
+        if !self.is_converted_lazily() || memory > self.len()? {
+            return Ok(false);
+        }
+        let mut copy = sketch.clone();
+        self.pipelined(py, |start, keys| add(&mut copy, start, keys))?;
+        *sketch = copy;
+        Ok(true)
     }
 
     /// The hash of every item, for a sketch that must see the whole batch valid before it changes:
@@ -539,7 +588,7 @@ impl<'py> Batch<'py> {
         if let Ok(list) = seq.cast_exact::<PyList>() {
             chunked((0..).map_while(|i| list_item(list, i)), f)
         } else {
-            chunked(seq.cast_exact::<PyTuple>()?.iter(), f)
+            chunked(seq.cast_exact::<PyTuple>()?.iter_borrowed(), f)
         }
     }
 

@@ -106,21 +106,16 @@ impl PyTopK {
         let batch = Batch::extract(items)?;
         let counts = CountsArg::extract(counts)?;
         let counts = counts.view()?;
-        let n = batch.len()?;
-        counts.sum(n).py()?; // one count per item: the chunks below can take their share
-                             // A list is counted while it is read, into a copy, which is dropped if an item turns out to be
-                             // unsupported. Copying costs less than a byte per item, or the list is read first.
-        let batch = match batch {
-            Batch::Seq(_) if self.inner.memory_size() > n => batch.materialize()?,
-            batch => batch,
-        };
-        let mut copy = matches!(batch, Batch::Seq(_)).then(|| self.inner.clone());
-        let sketch = copy.as_mut().unwrap_or(&mut self.inner);
-        batch.pipelined(py, |start, keys| {
-            sketch.update(keys, counts.sub(start..start + keys.len()))
+        counts.sum(batch.len()?).py()?; // one count per item: each chunk can take its share
+        let memory = self.inner.memory_size();
+        let counted = batch.update_pipelined(py, &mut self.inner, memory, |top, start, keys| {
+            top.update(keys, counts.sub(start..start + keys.len()))
         })?;
-        if let Some(copy) = copy {
-            self.inner = copy;
+        if !counted {
+            let batch = batch.materialize()?;
+            let keys = batch.view()?;
+            let inner = &mut self.inner;
+            py.detach(|| inner.update(&keys, counts)).py()?;
         }
         Ok(())
     }

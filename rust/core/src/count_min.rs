@@ -77,6 +77,17 @@ const BLOCK: usize = 256;
 /// Items per thread below which a batch update stays on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
+/// How many threads share a batch of `n` items: one per core, each with at least `PARALLEL_MIN`.
+fn threads_for(n: usize) -> usize {
+    if n < 2 * PARALLEL_MIN {
+        return 1;
+    }
+    std::thread::available_parallelism()
+        .map_or(1, |p| p.get())
+        .min(n / PARALLEL_MIN)
+        .min(8)
+}
+
 /// A block of hashed items and their counts.
 struct Block {
     hashes: [(u64, u64); BLOCK],
@@ -237,8 +248,8 @@ impl CountMinSketch {
             }
         } else {
             let mut h = h1;
-            for row in 0..self.depth as usize {
-                self.counters[row * width + reduce(h, self.width)] += count;
+            for row in self.counters.chunks_exact_mut(width) {
+                row[reduce(h, self.width)] += count;
                 h = h.wrapping_add(h2);
             }
         }
@@ -265,14 +276,7 @@ impl CountMinSketch {
     pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
         let total = self.reserve_total(counts.sum(keys.len())?)?;
         let n = keys.len();
-        let threads = if self.conservative || n < 2 * PARALLEL_MIN {
-            1
-        } else {
-            std::thread::available_parallelism()
-                .map_or(1, |p| p.get())
-                .min(n / PARALLEL_MIN)
-                .min(8)
-        };
+        let threads = if self.conservative { 1 } else { threads_for(n) };
         if threads <= 1 {
             self.add_keys(keys, counts);
         } else {
@@ -354,24 +358,12 @@ impl CountMinSketch {
         Ok(())
     }
 
-    /// Adds a block of hashed items. Standard update goes row by row: a row (a few KB) stays in the
-    /// L1 cache while the whole block lands in it, instead of `depth` cache misses per item; the sums
-    /// do not depend on the order. Conservative update depends on it, so it goes item by item.
+    /// Adds a block of hashed items, one item (all its rows) at a time. (Going row by row over the
+    /// block, which keeps one row in the L1 cache, measured slower: a row of a few KB is no cache
+    /// miss either way, and each item's hashes are then loaded `depth` times.)
     fn add_block(&mut self, block: &Block) {
-        let hashes = &block.hashes[..block.len];
-        let counts = &block.counts[..block.len];
-        if self.conservative {
-            for (&h, &count) in hashes.iter().zip(counts) {
-                self.add_hashed(h, count);
-            }
-            return;
-        }
-        let width = self.width;
-        for (r, row) in self.counters.chunks_exact_mut(width as usize).enumerate() {
-            let r = r as u64;
-            for (&(h1, h2), &count) in hashes.iter().zip(counts) {
-                row[reduce(h1.wrapping_add(r.wrapping_mul(h2)), width)] += count;
-            }
+        for (&h, &count) in block.hashes[..block.len].iter().zip(&block.counts) {
+            self.add_hashed(h, count);
         }
     }
 
@@ -392,11 +384,34 @@ impl CountMinSketch {
         self.estimate_hashed(self.hash(item))
     }
 
-    /// Estimates of a batch of items, into `out` (one slot per item), row by row as in `add_block`.
+    /// Estimates of a batch of items, into `out` (one slot per item), a block at a time; large batches
+    /// are shared between threads.
     pub fn estimate_many(&self, keys: &Keys, out: &mut [u64]) -> Result<()> {
         if out.len() != keys.len() {
             return Err(SketchError::input("one output slot per item is needed"));
         }
+        let threads = threads_for(keys.len());
+        if threads > 1 {
+            // Reading only: each thread estimates its share of the batch into its share of `out`.
+            let share = keys.len().div_ceil(threads);
+            std::thread::scope(|scope| {
+                let mut parts = out.chunks_mut(share).enumerate();
+                let first = parts.next();
+                for (t, out) in parts {
+                    let keys = keys.sub(t * share..t * share + out.len());
+                    scope.spawn(move || self.estimate_into(&keys, out));
+                }
+                if let Some((_, out)) = first {
+                    self.estimate_into(&keys.sub(0..out.len()), out);
+                }
+            });
+        } else {
+            self.estimate_into(keys, out);
+        }
+        Ok(())
+    }
+
+    fn estimate_into(&self, keys: &Keys, out: &mut [u64]) {
         let mut block = Block::default();
         for (start, out) in (0..keys.len()).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
             block.len = 0;
@@ -404,7 +419,6 @@ impl CountMinSketch {
                 .for_each(|_, item| block.push(self.hash(item), 0));
             self.estimate_block(&block, out);
         }
-        Ok(())
     }
 
     fn estimate_block(&self, block: &Block, out: &mut [u64]) {

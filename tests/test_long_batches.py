@@ -1,0 +1,73 @@
+"""Long lists are counted while they are read, on a second thread, into a copy of the sketch: the
+result must not depend on it, and a bad item anywhere must leave the sketch as it was."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sketchy import CountMinSketch, HyperLogLog, TopK
+
+N = 150_000  # several chunks of the pipeline
+
+SKETCHES = {
+    "count-min": lambda: CountMinSketch(500, 4, seed=3),
+    "count-min conservative": lambda: CountMinSketch(500, 4, seed=3, conservative=True),
+    "top-k": lambda: TopK(20, capacity=256, seed=3),
+    "hll p10": lambda: HyperLogLog(10, seed=3),
+    "hll p16": lambda: HyperLogLog(16, seed=3),
+}
+WEIGHTED = {"count-min", "count-min conservative", "top-k"}
+
+
+def stream() -> list:
+    """A Zipf stream of short str, str and bytes longer than 16 bytes, and ints."""
+    values = (np.random.default_rng(99).zipf(1.2, N) % 1_000_000).tolist()
+    kinds = [
+        lambda v: f"w{v}",
+        lambda v: f"a-rather-long-item-number-{v}",
+        lambda v: v,
+        lambda v: f"b{v}".encode(),
+    ]
+    return [kinds[v % 4](v) for v in values]
+
+
+@pytest.mark.parametrize("name", SKETCHES)
+def test_a_long_list_counts_like_one_add_per_item(name):
+    items = stream()
+    weighted = name in WEIGHTED
+    counts = np.random.default_rng(5).integers(0, 4, size=N, dtype=np.uint64) if weighted else None
+    reference = SKETCHES[name]()
+    for i, item in enumerate(items):
+        if weighted:
+            reference.add(item, int(counts[i]))
+        else:
+            reference.add(item)
+    for batch in (items, tuple(items), np.array(items, dtype=object)):
+        sketch = SKETCHES[name]()
+        if weighted:
+            sketch.update(batch, counts)
+        else:
+            sketch.update(batch)
+        assert sketch == reference and sketch.to_bytes() == reference.to_bytes()
+    strs = [str(x) for x in items]
+    by_list, by_array = SKETCHES[name](), SKETCHES[name]()
+    by_list.update(strs)
+    by_array.update(np.array(strs))
+    assert by_list.to_bytes() == by_array.to_bytes()
+
+
+@pytest.mark.parametrize("name", SKETCHES)
+@pytest.mark.parametrize("position", [0, 40_000, N - 1])
+def test_a_bad_item_deep_in_a_long_list_changes_nothing(name, position):
+    sketch = SKETCHES[name]()
+    sketch.update(["a", "b", "a"])
+    before = sketch.to_bytes()
+    items = stream()
+    items[position] = None
+    with pytest.raises(TypeError, match=f"position {position}"):
+        sketch.update(items)
+    assert sketch.to_bytes() == before
+    items[position] = "fine"
+    sketch.update(items)
+    assert sketch.to_bytes() != before
