@@ -1,4 +1,4 @@
-"""Long lists are counted while they are read, on a second thread, into a copy of the sketch: the
+"""Long lists are read in chunks that a second thread counts (or hashes) while the next chunk is read,
 result must not depend on it, and a bad item anywhere must leave the sketch as it was."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sketchy import CountMinSketch, HyperLogLog, TopK
+from sketchy import CountMinSketch, HyperLogLog, TopK, hash_many
 
 N = 150_000  # several chunks of the pipeline
 
@@ -71,3 +71,14 @@ def test_a_bad_item_deep_in_a_long_list_changes_nothing(name, position):
     items[position] = "fine"
     sketch.update(items)
     assert sketch.to_bytes() != before
+
+
+@pytest.mark.parametrize("algorithm", ["murmur3_32", "xxh3_64", "xxh3_128"])
+def test_hash_many_of_a_long_list_is_hashed_in_order(algorithm):
+    items = stream()
+    expected = np.array([hash_many([x], algorithm)[0] for x in items])
+    for batch in (items, tuple(items)):
+        assert np.array_equal(hash_many(batch, algorithm), expected)
+    items[N - 1] = None
+    with pytest.raises(TypeError, match=f"position {N - 1}"):
+        hash_many(items, algorithm)

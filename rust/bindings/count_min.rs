@@ -6,7 +6,7 @@ use pyo3::types::PyType;
 use sketchy_core::count_min::CountMinSketch;
 
 use crate::args::seed_arg;
-use crate::args::{count_arg, size_arg, CountsArg};
+use crate::args::{count_arg, size_arg, update_counted};
 use crate::errors::IntoPyResult;
 use crate::items::{with_item, Batch};
 use crate::sketch_methods::sketch_methods;
@@ -146,35 +146,22 @@ impl PyCountMinSketch {
     }
 
     /// Counts every item of a batch (list, numpy array, pandas Series, Arrow array...), once each,
-    /// ``counts`` times each (an int), or ``counts[i]`` times item ``i``. Everything is checked
-    /// before the sketch changes: after an error the sketch is as it was.
+    /// ``counts`` times each (an int), or ``counts[i]`` times item ``i``. All or nothing: after an
+    /// error (a bad item or count) the sketch is as it was.
     #[pyo3(signature = (items, counts = None))]
     fn update(
         &mut self,
-        py: Python<'_>,
         items: &Bound<'_, PyAny>,
         counts: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let batch = Batch::extract(items)?;
-        let counts = CountsArg::extract(counts)?;
-        let counts = counts.view()?;
-        counts.sum(batch.len()?).py()?; // one count per item: each chunk can take its share
         let memory = self.inner.memory_size();
-        let counted = batch.update_pipelined(py, &mut self.inner, memory, |cms, start, keys| {
-            cms.update(keys, counts.sub(start..start + keys.len()))
-        })?;
-        let inner = &mut self.inner;
-        if counted {
-            return Ok(());
-        }
-        if batch.is_converted_lazily() {
-            // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
-            let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;
-            py.detach(|| inner.update_hashed(&hashes, counts)).py()
-        } else {
-            let keys = batch.view()?;
-            py.detach(|| inner.update(&keys, counts)).py()
-        }
+        update_counted(
+            items,
+            counts,
+            &mut self.inner,
+            memory,
+            CountMinSketch::update,
+        )
     }
 
     fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {

@@ -168,26 +168,23 @@ pub fn hash_many<'py>(
     Ok(match algorithm.width() {
         Width::W32 => {
             let mut out = vec![0u32; n];
-            batch.for_each_chunk(|start, keys| {
-                let out = &mut out[start..start + keys.len()];
-                py.detach(|| hash_many_32(algorithm, keys, seed, out)).py()
+            batch.pipelined(py, |start, keys| {
+                hash_many_32(algorithm, keys, seed, &mut out[start..start + keys.len()])
             })?;
             out.into_pyarray(py).into_any()
         }
         Width::W64 => {
             let mut out = vec![0u64; n];
-            batch.for_each_chunk(|start, keys| {
-                let out = &mut out[start..start + keys.len()];
-                py.detach(|| hash_many_64(algorithm, keys, seed, out)).py()
+            batch.pipelined(py, |start, keys| {
+                hash_many_64(algorithm, keys, seed, &mut out[start..start + keys.len()])
             })?;
             out.into_pyarray(py).into_any()
         }
         Width::W128 => {
             let mut out = vec![0u64; 2 * n];
-            batch.for_each_chunk(|start, keys| {
+            batch.pipelined(py, |start, keys| {
                 let out = &mut out[2 * start..2 * (start + keys.len())];
-                py.detach(|| hash_many_128(algorithm, keys, seed, out.as_chunks_mut::<2>().0))
-                    .py()
+                hash_many_128(algorithm, keys, seed, out.as_chunks_mut::<2>().0)
             })?;
             out.into_pyarray(py).reshape([n, 2])?.into_any()
         }

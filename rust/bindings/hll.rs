@@ -94,28 +94,14 @@ impl PyHyperLogLog {
         with_item(item, None, |_, bytes| inner.add(bytes))
     }
 
-    /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). Every item is
-    /// checked before the sketch changes: after an error the sketch is as it was.
+    /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). All or
+    /// nothing: after an error (a bad item) the sketch is as it was.
     fn update(&mut self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
-        let batch = Batch::extract(items)?;
         let memory = self.inner.memory_size();
-        let counted = batch.update_pipelined(py, &mut self.inner, memory, |hll, _, keys| {
+        Batch::extract(items)?.add_to(py, &mut self.inner, memory, |hll, _, keys| {
             hll.update(keys);
             Ok(())
-        })?;
-        let inner = &mut self.inner;
-        if counted {
-            return Ok(());
-        }
-        if batch.is_converted_lazily() {
-            // Hash the whole list first: an item that cannot be hashed leaves the sketch untouched.
-            let hashes = batch.hashes(py, |bytes| inner.hash(bytes))?;
-            py.detach(|| inner.update_hashed(&hashes));
-        } else {
-            let keys = batch.view()?;
-            py.detach(|| inner.update(&keys));
-        }
-        Ok(())
+        })
     }
 
     /// The estimated number of distinct items.

@@ -1,9 +1,9 @@
 //! Turning Python items and batches into the canonical bytes of `sketchy_core::keys`.
 //!
 //! One item: [`with_item`] borrows the bytes of a `str`/`bytes` (no copy) or encodes a number on
-//! the stack. A batch: [`Batch::extract`] borrows numpy buffers, or copies the items of a list or
-//! iterable into one contiguous [`KeyBuffer`]; then [`Batch::keys`] is handed to the core, which
-//! runs with the GIL released.
+//! the stack. A batch: [`Batch::extract`] borrows numpy and Arrow buffers, or copies the items of a
+//! list or iterable into [`KeyBuffer`]s (a list chunk by chunk, handed to a second thread as it is
+//! read: [`Batch::pipelined`]); the core runs with the GIL released.
 
 use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -200,14 +200,11 @@ pub enum Batch<'py> {
         data: PyReadonlyArray1<'py, u32>,
         width: usize,
     },
-    /// A list or tuple: its items are converted chunk by chunk in [`Batch::for_each_chunk`].
+    /// A list or tuple: its items are converted chunk by chunk in [`Batch::pipelined`].
     Seq(Bound<'py, PyAny>),
     /// Any other iterable, converted once into one buffer.
     Buffer(KeyBuffer),
 }
-
-/// Items converted per chunk of a list: the chunk's buffer stays in cache and is reused.
-const CHUNK: usize = 8192;
 
 fn slice<'a, T: numpy::Element>(a: &'a PyReadonlyArray1<'_, T>) -> PyResult<&'a [T]> {
     a.as_slice()
@@ -253,9 +250,9 @@ fn list_item<'a, 'py>(list: &'a Bound<'py, PyList>, i: usize) -> Option<Borrowed
     })
 }
 
-/// Items a pipelined batch hands to the other thread at a time: large enough that the handover costs
-/// nothing, small enough that the chunks stay in cache.
-const PIPELINE_CHUNK: usize = 1 << 15;
+/// Items of a list that [`Batch::pipelined`] hands to the other thread at a time: large enough that
+/// the handover costs nothing, small enough that the chunks stay in cache.
+const CHUNK: usize = 1 << 15;
 
 /// Converts `items` chunk by chunk while another thread calls `f(start, keys)` on the chunks before,
 /// in order (see [`Batch::pipelined`]).
@@ -264,9 +261,9 @@ fn pipeline<'a, 'py: 'a>(
     mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
 ) -> PyResult<()> {
-    let mut buffer = KeyBuffer::with_capacity(PIPELINE_CHUNK);
-    append(&mut items, PIPELINE_CHUNK, 0, &mut buffer)?;
-    if buffer.len() < PIPELINE_CHUNK {
+    let mut buffer = KeyBuffer::with_capacity(CHUNK);
+    append(&mut items, CHUNK, 0, &mut buffer)?;
+    if buffer.len() < CHUNK {
         return py.detach(|| f(0, &buffer.keys())).py();
     }
     std::thread::scope(|scope| {
@@ -285,9 +282,9 @@ fn pipeline<'a, 'py: 'a>(
             loop {
                 let next = spare
                     .try_recv()
-                    .unwrap_or_else(|_| KeyBuffer::with_capacity(PIPELINE_CHUNK));
+                    .unwrap_or_else(|_| KeyBuffer::with_capacity(CHUNK));
                 let full = std::mem::replace(&mut buffer, next);
-                let (n, last) = (full.len(), full.len() < PIPELINE_CHUNK);
+                let (n, last) = (full.len(), full.len() < CHUNK);
                 if py.detach(|| to_worker.send((start, full))).is_err() {
                     return Ok(()); // the worker stopped on an error: join reports it
                 }
@@ -295,7 +292,7 @@ fn pipeline<'a, 'py: 'a>(
                 if last {
                     return Ok(());
                 }
-                append(&mut items, PIPELINE_CHUNK, start, &mut buffer)?;
+                append(&mut items, CHUNK, start, &mut buffer)?;
                 if buffer.is_empty() {
                     return Ok(());
                 }
@@ -309,24 +306,6 @@ fn pipeline<'a, 'py: 'a>(
         reading?;
         worked.py()
     })
-}
-
-/// Converts `items` [`CHUNK`] at a time into one reused buffer and calls `f(start, keys)` on each chunk.
-fn chunked<'a, 'py: 'a>(
-    mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
-    mut f: impl FnMut(usize, &Keys) -> PyResult<()>,
-) -> PyResult<()> {
-    let mut buffer = KeyBuffer::with_capacity(CHUNK);
-    let mut start = 0;
-    loop {
-        buffer.clear();
-        append(&mut items, CHUNK, start, &mut buffer)?;
-        if buffer.is_empty() {
-            return Ok(());
-        }
-        f(start, &buffer.keys())?;
-        start += buffer.len();
-    }
 }
 
 /// Converts up to `limit` items into `buffer`, naming positions from `start` in errors.
@@ -500,7 +479,7 @@ impl<'py> Batch<'py> {
     /// runs on a second thread while this one converts the next chunk out of the Python objects, so
     /// the two overlap on two cores. An item that cannot be converted stops `f` after the chunks
     /// before it and is reported: a caller that must change nothing on error works on a copy (see
-    /// [`Batch::update_pipelined`]).
+    /// [`Batch::add_to`]).
     pub fn pipelined(
         &self,
         py: Python<'_>,
@@ -517,41 +496,30 @@ impl<'py> Batch<'py> {
         }
     }
 
-    /// Adds the batch to `sketch` with `add(sketch, start, keys)` for its chunks, all or nothing, when
-    /// it is a list or tuple of at least `memory` items (`memory`: the sketch's size in bytes). The
-    /// list is read on this thread while another adds the chunks already read to a copy of the
-    /// sketch, which replaces it once every item has been converted: the copy costs less than a byte
-    /// per item, and reading and counting overlap. Otherwise returns `false` without doing anything,
-    /// and the caller goes another way.
-    pub fn update_pipelined<S: Clone + Send>(
-        &self,
+    /// Adds the batch to `sketch` with `add(sketch, start, keys)` on its chunks (`start`: the
+    /// position of a chunk's first item), without the GIL and all or nothing: an item that cannot be
+    /// converted leaves the sketch as it was. `memory` is the sketch's size in bytes.
+    ///
+    /// A list or tuple of at least `memory` items is read on this thread while another adds the
+    /// chunks already read to a copy of the sketch, which replaces the sketch once every item has
+    /// been read: the copy costs less than a byte per item, and reading and counting overlap. A
+    /// shorter one is read whole first; arrays are borrowed.
+    pub fn add_to<S: Clone + Send>(
+        self,
         py: Python<'_>,
         sketch: &mut S,
         memory: usize,
         mut add: impl FnMut(&mut S, usize, &Keys) -> sketchy_core::Result<()> + Send,
-    ) -> PyResult<bool> {
-        if !self.is_converted_lazily() || memory > self.len()? {
-            return Ok(false);
+    ) -> PyResult<()> {
+        if self.is_converted_lazily() && memory <= self.len()? {
+            let mut copy = sketch.clone();
+            self.pipelined(py, |start, keys| add(&mut copy, start, keys))?;
+            *sketch = copy;
+            return Ok(());
         }
-        let mut copy = sketch.clone();
-        self.pipelined(py, |start, keys| add(&mut copy, start, keys))?;
-        *sketch = copy;
-        Ok(true)
-    }
-
-    /// The hash of every item, for a sketch that must see the whole batch valid before it changes:
-    /// a list is hashed chunk by chunk as it is read (each chunk without the GIL).
-    pub fn hashes<H: Send>(
-        &self,
-        py: Python<'_>,
-        hash: impl Fn(&[u8]) -> H + Sync,
-    ) -> PyResult<Vec<H>> {
-        let mut hashes = Vec::with_capacity(self.len()?);
-        self.for_each_chunk(|_, keys| {
-            py.detach(|| keys.for_each(|_, bytes| hashes.push(hash(bytes))));
-            Ok(())
-        })?;
-        Ok(hashes)
+        let batch = self.materialize()?;
+        let keys = batch.view()?;
+        py.detach(|| add(sketch, 0, &keys)).py()
     }
 
     /// The number of items.
@@ -576,20 +544,6 @@ impl<'py> Batch<'py> {
             Batch::Buffer(buffer) => buffer.len(),
             Batch::Seq(seq) => seq.len()?,
         })
-    }
-
-    /// Calls `f(start, keys)` on consecutive chunks of the batch, `start` being the position of the
-    /// chunk's first item: one chunk for buffers, chunks of [`CHUNK`] items for lists and tuples.
-    /// `f` holds the GIL; it detaches around its pure Rust work.
-    pub fn for_each_chunk(&self, mut f: impl FnMut(usize, &Keys) -> PyResult<()>) -> PyResult<()> {
-        let Batch::Seq(seq) = self else {
-            return f(0, &self.view()?);
-        };
-        if let Ok(list) = seq.cast_exact::<PyList>() {
-            chunked((0..).map_while(|i| list_item(list, i)), f)
-        } else {
-            chunked(seq.cast_exact::<PyTuple>()?.iter_borrowed(), f)
-        }
     }
 
     /// The core's view of a batch that is not converted lazily (checks Arrow offsets, UTF-8 and

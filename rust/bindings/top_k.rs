@@ -5,9 +5,9 @@ use pyo3::types::{PyList, PyTuple};
 use sketchy_core::top_k::TopK;
 
 use crate::args::seed_arg;
-use crate::args::{count_arg, item_object, size_arg, CountsArg};
+use crate::args::{count_arg, item_object, size_arg, update_counted};
 use crate::errors::IntoPyResult;
-use crate::items::{with_item, Batch};
+use crate::items::with_item;
 use crate::sketch_methods::sketch_methods;
 
 /// The most frequent items of a stream, with a guaranteed error: a mergeable Misra–Gries summary.
@@ -95,29 +95,15 @@ impl PyTopK {
         with_item(item, None, |kind, bytes| inner.add(kind, bytes, count))?.py()
     }
 
-    /// Counts every item of a batch, like ``CountMinSketch.update``; checked before it changes.
+    /// Counts every item of a batch, like ``CountMinSketch.update``; all or nothing.
     #[pyo3(signature = (items, counts = None))]
     fn update(
         &mut self,
-        py: Python<'_>,
         items: &Bound<'_, PyAny>,
         counts: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<()> {
-        let batch = Batch::extract(items)?;
-        let counts = CountsArg::extract(counts)?;
-        let counts = counts.view()?;
-        counts.sum(batch.len()?).py()?; // one count per item: each chunk can take its share
         let memory = self.inner.memory_size();
-        let counted = batch.update_pipelined(py, &mut self.inner, memory, |top, start, keys| {
-            top.update(keys, counts.sub(start..start + keys.len()))
-        })?;
-        if !counted {
-            let batch = batch.materialize()?;
-            let keys = batch.view()?;
-            let inner = &mut self.inner;
-            py.detach(|| inner.update(&keys, counts)).py()?;
-        }
-        Ok(())
+        update_counted(items, counts, &mut self.inner, memory, TopK::update)
     }
 
     /// The ``n`` most frequent items (``k`` by default) as ``(item, count)``, most frequent first,

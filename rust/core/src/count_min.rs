@@ -112,10 +112,6 @@ impl Block {
         self.counts[self.len] = count;
         self.len += 1;
     }
-
-    fn is_full(&self) -> bool {
-        self.len == BLOCK
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -339,23 +335,6 @@ impl CountMinSketch {
             }
             self.add_block(&block);
         }
-    }
-
-    /// Adds items given by their [`hash`](Self::hash)es (the bindings hash a Python list first, so
-    /// that a bad item is found before the sketch changes).
-    pub fn update_hashed(&mut self, hashes: &[(u64, u64)], counts: Counts) -> Result<()> {
-        let total = self.reserve_total(counts.sum(hashes.len())?)?;
-        let mut block = Block::default();
-        for (i, &h) in hashes.iter().enumerate() {
-            block.push(h, counts.get(i));
-            if block.is_full() {
-                self.add_block(&block);
-                block.len = 0;
-            }
-        }
-        self.add_block(&block);
-        self.total = total;
-        Ok(())
     }
 
     /// Adds a block of hashed items, one item (all its rows) at a time. (Going row by row over the

@@ -253,19 +253,6 @@ impl HyperLogLog {
         }
     }
 
-    /// Adds items given by their [`hash`](Self::hash)es.
-    pub fn update_hashed(&mut self, hashes: &[u64]) {
-        let done = self.fill_sparse(hashes.len(), |range, f| {
-            hashes[range].iter().for_each(|&h| f(h))
-        });
-        let p = self.p;
-        if let Registers::Dense(registers) = &mut self.registers {
-            for &h in &hashes[done..] {
-                Self::add_dense(p, registers, &mut self.hip, &mut self.kxq, h);
-            }
-        }
-    }
-
     /// Adds the first of `n` hashes, produced range by range by `hashes(range, sink)`, while the
     /// sketch is sparse; returns how many it took. A chunk that cannot cross the switch to dense is
     /// sorted and merged into the entries at once (inserting one by one shifts the list each time);

@@ -381,6 +381,7 @@ impl TopK {
     }
 
     /// Subtracts the median counter from all while there are more than `capacity`.
+    #[inline(never)]
     fn purge(&mut self) {
         while self.live > self.capacity as usize {
             let d = self.median();
@@ -424,24 +425,33 @@ impl TopK {
     /// Adds a batch; checks the counts before changing anything.
     pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
         let total = self.reserve_total(counts.sum(keys.len())?)?;
-        let capacity = self.capacity as usize;
-        let mut add = |kind, item: &[u8], count| {
-            if count > 0 {
-                self.bump(kind, item, count);
-                if self.live > capacity {
-                    self.purge();
-                }
-            }
-        };
+        // The closures are inlined into each kind of batch: a call per item (saving and restoring
+        // registers) was a tenth of the work.
         match counts {
-            Counts::Each(count) => keys.for_each(|kind, item| add(kind, item, count)),
+            Counts::Each(count) => keys.for_each(
+                #[inline(always)]
+                |kind, item| self.count(kind, item, count),
+            ),
             Counts::PerItem(counts) => {
                 let mut counts = counts.iter();
-                keys.for_each(|kind, item| add(kind, item, counts.next().copied().unwrap_or(0)));
+                keys.for_each(
+                    #[inline(always)]
+                    |kind, item| self.count(kind, item, counts.next().copied().unwrap_or(0)),
+                );
             }
         }
         self.total = total;
         Ok(())
+    }
+
+    #[inline(always)]
+    fn count(&mut self, kind: ItemKind, item: &[u8], count: u64) {
+        if count > 0 {
+            self.bump(kind, item, count);
+            if self.live > self.capacity as usize {
+                self.purge();
+            }
+        }
     }
 
     /// The lower bound of an item's count (0 if it is not tracked); the true count is in
