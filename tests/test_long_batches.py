@@ -1,5 +1,5 @@
-"""Long lists are read in chunks that a second thread counts (or hashes) while the next chunk is read,
-result must not depend on it, and a bad item anywhere must leave the sketch as it was."""
+"""Long lists are read in chunks that a second thread counts (or hashes) while the next one is read:
+the result must not depend on it, and a bad item anywhere must leave the sketch as it was."""
 
 from __future__ import annotations
 
