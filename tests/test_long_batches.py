@@ -82,3 +82,39 @@ def test_hash_many_of_a_long_list_is_hashed_in_order(algorithm):
     items[N - 1] = None
     with pytest.raises(TypeError, match=f"position {N - 1}"):
         hash_many(items, algorithm)
+
+
+class Resizer:
+    """An int-like item whose ``__index__`` grows or shrinks the list being read."""
+
+    def __init__(self, items: list, grow: bool):
+        self.items, self.grow = items, grow
+
+    def __index__(self) -> int:
+        if self.grow:
+            self.items.extend(["late"] * 50_000)
+        else:
+            del self.items[-50_000:]
+        return 7
+
+
+@pytest.mark.parametrize("grow", [True, False])
+@pytest.mark.parametrize("position", [10, 100_000])
+def test_a_list_that_changes_size_while_read_is_refused(grow, position):
+    def batch() -> list:
+        items = [f"w{i % 1000}" for i in range(N)]
+        items[position] = Resizer(items, grow)
+        return items
+
+    counts = np.ones(N, dtype=np.uint64)
+    for name, make in SKETCHES.items():
+        sketch = make()
+        sketch.update(["a", "b"])
+        before = sketch.to_bytes()
+        with pytest.raises(RuntimeError, match="changed size"):
+            sketch.update(batch(), counts) if name in WEIGHTED else sketch.update(batch())
+        assert sketch.to_bytes() == before, name
+    with pytest.raises(RuntimeError, match="changed size"):
+        hash_many(batch())
+    with pytest.raises(RuntimeError, match="changed size"):
+        CountMinSketch(100, 3).estimate_many(batch())

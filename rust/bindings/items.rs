@@ -6,7 +6,7 @@
 //! read: [`Batch::pipelined`]); the core runs with the GIL released.
 
 use numpy::{PyArrayDescrMethods, PyReadonlyArray1, PyUntypedArray, PyUntypedArrayMethods};
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
@@ -258,13 +258,15 @@ const CHUNK: usize = 1 << 15;
 /// in order (see [`Batch::pipelined`]).
 fn pipeline<'a, 'py: 'a>(
     py: Python<'py>,
+    len: usize,
     mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
-) -> PyResult<()> {
-    let mut buffer = KeyBuffer::with_capacity(CHUNK);
+) -> PyResult<usize> {
+    let mut buffer = KeyBuffer::with_capacity(CHUNK.min(len));
     append(&mut items, CHUNK, 0, &mut buffer)?;
     if buffer.len() < CHUNK {
-        return py.detach(|| f(0, &buffer.keys())).py();
+        py.detach(|| f(0, &buffer.keys())).py()?;
+        return Ok(buffer.len());
     }
     std::thread::scope(|scope| {
         let (to_worker, chunks) = mpsc::sync_channel::<(usize, KeyBuffer)>(1);
@@ -277,7 +279,8 @@ fn pipeline<'a, 'py: 'a>(
             }
             Ok(())
         });
-        let mut read = || -> PyResult<()> {
+        // Returns how many items were read.
+        let mut read = || -> PyResult<usize> {
             let mut start = 0;
             loop {
                 let next = spare
@@ -286,15 +289,15 @@ fn pipeline<'a, 'py: 'a>(
                 let full = std::mem::replace(&mut buffer, next);
                 let (n, last) = (full.len(), full.len() < CHUNK);
                 if py.detach(|| to_worker.send((start, full))).is_err() {
-                    return Ok(()); // the worker stopped on an error: join reports it
+                    return Ok(len); // the worker stopped on an error: join reports it
                 }
                 start += n;
                 if last {
-                    return Ok(());
+                    return Ok(start);
                 }
                 append(&mut items, CHUNK, start, &mut buffer)?;
                 if buffer.is_empty() {
-                    return Ok(());
+                    return Ok(start);
                 }
             }
         };
@@ -303,9 +306,24 @@ fn pipeline<'a, 'py: 'a>(
         let worked = py
             .detach(|| worker.join())
             .map_err(|_| PyValueError::new_err("internal error: a sketch thread panicked"))?;
-        reading?;
-        worked.py()
+        let read = reading?;
+        worked.py()?;
+        Ok(read)
     })
+}
+
+/// An error unless the `len` items a list had when reading started were all read and it still has
+/// `len`: code run while reading it (an item's `__index__`, or another thread while this one
+/// waits) may change its size. Reading stops at `len` items, so the caller's buffers (counts, the
+/// output) are never overrun.
+fn same_len(list: &Bound<'_, PyList>, read: usize, len: usize) -> PyResult<()> {
+    if read == len && list.len() == len {
+        return Ok(());
+    }
+    Err(PyRuntimeError::new_err(format!(
+        "the list changed size while it was being read (from {len} items to {})",
+        list.len()
+    )))
 }
 
 /// Converts up to `limit` items into `buffer`, naming positions from `start` in errors.
@@ -457,12 +475,14 @@ impl<'py> Batch<'py> {
         };
         let mut buffer = KeyBuffer::with_capacity(seq.len()?);
         if let Ok(list) = seq.cast_exact::<PyList>() {
+            let len = list.len();
             append(
-                &mut (0..).map_while(|i| list_item(list, i)),
+                &mut (0..len).map_while(|i| list_item(list, i)),
                 usize::MAX,
                 0,
                 &mut buffer,
             )?;
+            same_len(list, buffer.len(), len)?;
         } else {
             append(
                 &mut seq.cast_exact::<PyTuple>()?.iter_borrowed(),
@@ -490,9 +510,12 @@ impl<'py> Batch<'py> {
             return py.detach(|| f(0, &keys)).py();
         };
         if let Ok(list) = seq.cast_exact::<PyList>() {
-            pipeline(py, (0..).map_while(|i| list_item(list, i)), f)
+            let len = list.len();
+            let read = pipeline(py, len, (0..len).map_while(|i| list_item(list, i)), f)?;
+            same_len(list, read, len)
         } else {
-            pipeline(py, seq.cast_exact::<PyTuple>()?.iter_borrowed(), f)
+            let tuple = seq.cast_exact::<PyTuple>()?;
+            pipeline(py, tuple.len(), tuple.iter_borrowed(), f).map(|_| ())
         }
     }
 
