@@ -699,6 +699,40 @@ mod tests {
     }
 
     #[test]
+    fn items_of_every_length_keep_their_bytes() {
+        // Short items live in two zero-padded words read with overlapping loads: every length
+        // class must give the bytes back and tell apart items that differ in any byte or in length.
+        let mut t = TopK::new(1, Some(4096), 7).unwrap();
+        let mut items: Vec<Vec<u8>> = Vec::new();
+        for len in 0..=40usize {
+            let base: Vec<u8> = (0..len).map(|i| (i * 37 + len) as u8).collect();
+            items.push(base.clone());
+            for i in 0..len {
+                let mut other = base.clone();
+                other[i] ^= 0x80;
+                items.push(other);
+            }
+            items.push([base.as_slice(), &[0]].concat()); // a trailing zero byte
+        }
+        items.sort();
+        items.dedup();
+        for (n, item) in items.iter().enumerate() {
+            t.add(ItemKind::Bytes, item, n as u64 + 1).unwrap();
+        }
+        assert_eq!(t.len(), items.len());
+        for (n, item) in items.iter().enumerate() {
+            assert_eq!(t.lower(item), n as u64 + 1, "{item:?}");
+        }
+        let mut back: Vec<Vec<u8>> = t
+            .most_common(None)
+            .iter()
+            .map(|e| e.item.to_vec())
+            .collect();
+        back.sort();
+        assert_eq!(back, items);
+    }
+
+    #[test]
     fn from_bytes_rejects_bad_input() {
         let mut t = TopK::new(2, Some(4), 0).unwrap();
         add_str(&mut t, "a", 2);
