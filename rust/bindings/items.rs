@@ -110,21 +110,28 @@ pub fn with_item<R>(
     position: Option<usize>,
     f: impl FnOnce(ItemKind, &[u8]) -> R,
 ) -> PyResult<R> {
-    // Exact types first: they are nearly all items, and the checks are pointer compares.
-    if let Ok(s) = obj.cast_exact::<PyString>() {
-        return Ok(f(ItemKind::Str, str_bytes(s)?));
-    }
-    if let Ok(b) = obj.cast_exact::<PyBytes>() {
-        return Ok(f(ItemKind::Bytes, b.as_bytes()));
-    }
-    if let Ok(i) = obj.cast_exact::<PyInt>() {
-        let (bytes, kind) = int_bytes(i)?;
-        return Ok(f(kind, &bytes));
-    }
-    if let Ok(x) = obj.cast_exact::<PyFloat>() {
-        return Ok(f(ItemKind::Float, &encode_f64(x.value())));
-    }
-    with_item_slow(obj, position, f)
+    plain_item(obj, f).unwrap_or_else(|f| with_item_slow(obj, position, f))
+}
+
+/// [`with_item`] for an exact str, bytes, int or float, which it converts without running Python
+/// code; anything else gives `f` back. Exact types first: they are nearly all items, and the checks
+/// are pointer compares.
+#[inline(always)]
+fn plain_item<R, F: FnOnce(ItemKind, &[u8]) -> R>(
+    obj: &Bound<'_, PyAny>,
+    f: F,
+) -> Result<PyResult<R>, F> {
+    Ok(if let Ok(s) = obj.cast_exact::<PyString>() {
+        str_bytes(s).map(|bytes| f(ItemKind::Str, bytes))
+    } else if let Ok(b) = obj.cast_exact::<PyBytes>() {
+        Ok(f(ItemKind::Bytes, b.as_bytes()))
+    } else if let Ok(i) = obj.cast_exact::<PyInt>() {
+        int_bytes(i).map(|(bytes, kind)| f(kind, &bytes))
+    } else if let Ok(x) = obj.cast_exact::<PyFloat>() {
+        Ok(f(ItemKind::Float, &encode_f64(x.value())))
+    } else {
+        return Err(f);
+    })
 }
 
 #[cold]
@@ -335,24 +342,12 @@ fn append<'a, 'py: 'a>(
 ) -> PyResult<()> {
     for (i, item) in items.take(limit).enumerate() {
         let push = |kind, bytes: &[u8]| buffer.push(kind, bytes);
-        // The exact types are read without running Python code: the borrowed item stays valid.
+        // The plain types are read without running Python code: the borrowed item stays valid.
         // Anything else might (`__index__`, say), so it is held by a reference of its own.
-        if is_plain_item(&item) {
-            with_item(&item, Some(start + i), push)?;
-        } else {
-            with_item(&item.to_owned(), Some(start + i), push)?;
-        }
+        plain_item(&item, push)
+            .unwrap_or_else(|push| with_item_slow(&item.to_owned(), Some(start + i), push))?;
     }
     Ok(())
-}
-
-/// An exact str, bytes, int or float: converted by [`with_item`] without running Python code.
-#[inline(always)]
-fn is_plain_item(item: &Bound<'_, PyAny>) -> bool {
-    item.is_exact_instance_of::<PyString>()
-        || item.is_exact_instance_of::<PyBytes>()
-        || item.is_exact_instance_of::<PyInt>()
-        || item.is_exact_instance_of::<PyFloat>()
 }
 
 static NORMALIZE: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -441,26 +441,10 @@ impl CountMinSketch {
     }
 
     fn check_compatible(&self, other: &Self) -> Result<()> {
-        let mismatch = |parameter, a: String, b: String| {
-            Err(SketchError::incompatible(parameter, format!("{a} != {b}")))
-        };
-        if self.width != other.width {
-            return mismatch("width", self.width.to_string(), other.width.to_string());
-        }
-        if self.depth != other.depth {
-            return mismatch("depth", self.depth.to_string(), other.depth.to_string());
-        }
-        if self.seed != other.seed {
-            return mismatch("seed", self.seed.to_string(), other.seed.to_string());
-        }
-        if self.conservative != other.conservative {
-            return mismatch(
-                "conservative",
-                self.conservative.to_string(),
-                other.conservative.to_string(),
-            );
-        }
-        Ok(())
+        SketchError::check_same("width", self.width, other.width)?;
+        SketchError::check_same("depth", self.depth, other.depth)?;
+        SketchError::check_same("seed", self.seed, other.seed)?;
+        SketchError::check_same("conservative", self.conservative, other.conservative)
     }
 
     /// Adds `other` into `self`, counter by counter. For conservative sketches the sum is still an

@@ -49,11 +49,20 @@ impl SketchError {
         }
     }
 
-    pub fn incompatible(parameter: &'static str, message: impl Into<String>) -> Self {
-        SketchError::Incompatible {
-            parameter,
-            message: message.into(),
+    /// `Ok` if two sketches agree on `parameter`, else `Incompatible` naming it and both values: the
+    /// check every `merge` makes before it changes anything.
+    pub fn check_same<T: PartialEq + fmt::Display>(
+        parameter: &'static str,
+        a: T,
+        b: T,
+    ) -> Result<()> {
+        if a == b {
+            return Ok(());
         }
+        Err(SketchError::Incompatible {
+            parameter,
+            message: format!("{a} != {b}"),
+        })
     }
 }
 

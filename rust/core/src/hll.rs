@@ -439,12 +439,7 @@ impl HyperLogLog {
     /// Adds `other`'s items into `self` (seeds must agree). The result has the lower of the two
     /// precisions: equal, register for register, to a sketch built at that precision directly.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
-        if self.seed != other.seed {
-            return Err(SketchError::incompatible(
-                "seed",
-                format!("{} != {}", self.seed, other.seed),
-            ));
-        }
+        SketchError::check_same("seed", self.seed, other.seed)?;
         let p = self.p.min(other.p);
         self.reduce(p)?;
         match (&mut self.registers, &other.registers) {

@@ -256,6 +256,12 @@ impl TopK {
         (hash >> 32) as u32 & self.tag_mask
     }
 
+    /// The table entry of the item with `hash` in `slot` (0 is `EMPTY`).
+    #[inline(always)]
+    fn table_entry(&self, hash: u64, slot: usize) -> u32 {
+        self.tag(hash) | (slot as u32 + 1)
+    }
+
     /// The item's slot, or the empty table position where it would go.
     #[inline(always)]
     fn probe(&self, hash: u64, key: &Key, item: &[u8]) -> std::result::Result<usize, usize> {
@@ -290,7 +296,7 @@ impl TopK {
         while self.table[pos] != EMPTY {
             pos = (pos + 1) & mask;
         }
-        self.table[pos] = self.tag(hash) | (slot as u32 + 1);
+        self.table[pos] = self.table_entry(hash, slot);
     }
 
     /// Refills the table from the live slots, `size` entries.
@@ -350,7 +356,7 @@ impl TopK {
             self.long[slot].clear();
             self.long[slot].extend_from_slice(item);
         }
-        self.table[pos] = self.tag(hash) | (slot as u32 + 1);
+        self.table[pos] = self.table_entry(hash, slot);
         self.live += 1;
     }
 
@@ -485,18 +491,9 @@ impl TopK {
 
     /// Adds `other`'s counters and error into `self`: the bounds hold for the union of the streams.
     pub fn merge(&mut self, other: &Self) -> Result<()> {
-        let mismatch = |parameter, a: u64, b: u64| {
-            Err(SketchError::incompatible(parameter, format!("{a} != {b}")))
-        };
-        if self.k != other.k {
-            return mismatch("k", self.k.into(), other.k.into());
-        }
-        if self.capacity != other.capacity {
-            return mismatch("capacity", self.capacity.into(), other.capacity.into());
-        }
-        if self.seed != other.seed {
-            return mismatch("seed", self.seed, other.seed);
-        }
+        SketchError::check_same("k", self.k, other.k)?;
+        SketchError::check_same("capacity", self.capacity, other.capacity)?;
+        SketchError::check_same("seed", self.seed, other.seed)?;
         let total = self.reserve_total(other.total)?;
         let offset = self
             .offset
