@@ -6,10 +6,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView, PyString};
 use sketchy_core::count_min::Counts;
-use sketchy_core::{ItemKind, Keys};
+use sketchy_core::{ItemKind, Sketch};
 
-use crate::errors::IntoPyResult;
 use crate::items::{type_name, Batch};
+use crate::shared::Shared;
 
 /// A non-negative integer argument `name` no larger than `max`: an int or an integer-like object
 /// (numpy ints), not a bool or a float. Seeds and counts.
@@ -91,22 +91,15 @@ impl<'py> CountsArg<'py> {
     }
 }
 
-/// `update(items, counts)` of a sketch that counts: `update(sketch, keys, counts)` on the chunks of
-/// the batch, each with its share of the counts, all or nothing (see [`Batch::add_to`]).
-pub fn update_counted<S: Clone + Send>(
+/// `update(items, counts)` of a sketch that counts: all or nothing (see [`Batch::add_to`]).
+pub fn update_counted<S: Sketch>(
+    sketch: &Shared<S>,
     items: &Bound<'_, PyAny>,
     counts: Option<&Bound<'_, PyAny>>,
-    sketch: &mut S,
-    memory: usize,
-    update: impl Fn(&mut S, &Keys, Counts) -> sketchy_core::Result<()> + Sync,
 ) -> PyResult<()> {
     let batch = Batch::extract(items)?;
     let counts = CountsArg::extract(counts)?;
-    let counts = counts.view()?;
-    counts.sum(batch.len()?).py()?; // one count per item: each chunk can take its share
-    batch.add_to(items.py(), sketch, memory, |sketch, start, keys| {
-        update(sketch, keys, counts.sub(start..start + keys.len()))
-    })
+    batch.add_to(items.py(), sketch, counts.view()?)
 }
 
 /// The bytes given to `from_bytes`: bytes, bytearray or memoryview.

@@ -9,6 +9,7 @@ use crate::args::seed_arg;
 use crate::args::{count_arg, size_arg, update_counted};
 use crate::errors::IntoPyResult;
 use crate::items::{with_item, Batch};
+use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
 /// Frequencies of the items of a stream in ``width × depth`` counters, never below the true count.
@@ -55,10 +56,9 @@ use crate::sketch_methods::sketch_methods;
 /// Applications", J. Algorithms 55(1), 2005. Estan and Varghese, "New Directions in Traffic
 /// Measurement and Accounting", SIGCOMM 2002. Kirsch and Mitzenmacher, "Less Hashing, Same
 /// Performance", ESA 2006.
-#[pyclass(module = "sketchy._native", name = "CountMinSketch", eq)]
-#[derive(Clone, PartialEq)]
+#[pyclass(module = "sketchy._native", name = "CountMinSketch", frozen)]
 pub struct PyCountMinSketch {
-    inner: CountMinSketch,
+    inner: Shared<CountMinSketch>,
 }
 
 #[pymethods]
@@ -72,15 +72,14 @@ impl PyCountMinSketch {
         conservative: bool,
     ) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
-        Ok(PyCountMinSketch {
-            inner: CountMinSketch::new(
-                size_arg("width", width)?,
-                size_arg("depth", depth)?,
-                seed,
-                conservative,
-            )
-            .py()?,
-        })
+        Ok(CountMinSketch::new(
+            size_arg("width", width)?,
+            size_arg("depth", depth)?,
+            seed,
+            conservative,
+        )
+        .py()?
+        .into())
     }
 
     /// The sketch whose estimates exceed the true counts by more than ``epsilon · total`` with
@@ -95,77 +94,73 @@ impl PyCountMinSketch {
         conservative: bool,
     ) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
-        Ok(PyCountMinSketch {
-            inner: CountMinSketch::from_error(epsilon, delta, seed, conservative).py()?,
-        })
+        Ok(
+            CountMinSketch::from_error(epsilon, delta, seed, conservative)
+                .py()?
+                .into(),
+        )
     }
 
     #[getter]
-    fn width(&self) -> u32 {
-        self.inner.width()
+    fn width(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.inner.lock(py)?.width())
     }
     #[getter]
-    fn depth(&self) -> u32 {
-        self.inner.depth()
+    fn depth(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.inner.lock(py)?.depth())
     }
     #[getter]
-    fn seed(&self) -> u64 {
-        self.inner.seed()
+    fn seed(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.seed())
     }
     #[getter]
-    fn conservative(&self) -> bool {
-        self.inner.conservative()
+    fn conservative(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.inner.lock(py)?.conservative())
     }
     /// The sum of all counts added.
     #[getter]
-    fn total(&self) -> u64 {
-        self.inner.total()
+    fn total(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.total())
     }
     /// ε = e / width.
     #[getter]
-    fn epsilon(&self) -> f64 {
-        self.inner.epsilon()
+    fn epsilon(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.lock(py)?.epsilon())
     }
     /// δ = e^-depth.
     #[getter]
-    fn delta(&self) -> f64 {
-        self.inner.delta()
+    fn delta(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.lock(py)?.delta())
     }
     /// ε · total: with probability ≥ 1 - δ, an estimate exceeds its true count by at most this.
     #[getter]
-    fn error_bound(&self) -> f64 {
-        self.inner.epsilon() * self.inner.total() as f64
+    fn error_bound(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.lock(py)?.error_bound())
     }
 
     /// Counts ``count`` more occurrences of ``item`` (str, bytes, int or float).
     #[pyo3(signature = (item, count = None))]
-    fn add(&mut self, item: &Bound<'_, PyAny>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn add(&self, item: &Bound<'_, PyAny>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let count = count.map(count_arg).transpose()?.unwrap_or(1);
-        let inner = &mut self.inner;
-        with_item(item, None, |_, bytes| inner.add(bytes, count))?.py()
+        let py = item.py();
+        with_item(item, None, |_, bytes| {
+            self.inner.lock(py)?.add(bytes, count).py()
+        })?
     }
 
     /// Counts every item of a batch (list, numpy array, pandas Series, Arrow array...), once each,
     /// ``counts`` times each (an int), or ``counts[i]`` times item ``i``. All or nothing: after an
     /// error (a bad item or count) the sketch is as it was.
     #[pyo3(signature = (items, counts = None))]
-    fn update(
-        &mut self,
-        items: &Bound<'_, PyAny>,
-        counts: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        let memory = self.inner.memory_size();
-        update_counted(
-            items,
-            counts,
-            &mut self.inner,
-            memory,
-            CountMinSketch::update,
-        )
+    fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        update_counted(&self.inner, items, counts)
     }
 
     fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {
-        with_item(item, None, |_, bytes| self.inner.estimate(bytes))
+        let py = item.py();
+        with_item(item, None, |_, bytes| {
+            Ok(self.inner.lock(py)?.estimate(bytes))
+        })?
     }
 
     /// The estimates of a batch of items, as a ``uint64`` array.
@@ -176,31 +171,32 @@ impl PyCountMinSketch {
     ) -> PyResult<Bound<'py, PyAny>> {
         let batch = Batch::extract(items)?;
         let mut out = vec![0u64; batch.len()?];
-        let inner = &self.inner;
+        let sketch = self.inner.lock(py)?;
+        let inner: &CountMinSketch = &sketch;
         batch.pipelined(py, |start, keys| {
             inner.estimate_many(keys, &mut out[start..start + keys.len()])
         })?;
         Ok(out.into_pyarray(py).into_any())
     }
 
-    fn __add__(&self, other: &Self) -> PyResult<Self> {
-        self.merged(other)
+    fn __add__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
+        self.merged(py, other)
     }
 
-    fn __iadd__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        Self::merge(slf, other)
+    fn __iadd__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
+        self.merge(py, other)
     }
 
-    fn __repr__(&self) -> String {
-        let s = &self.inner;
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.lock(py)?;
+        Ok(format!(
             "CountMinSketch(width={}, depth={}, seed={}, conservative={}, total={})",
             s.width(),
             s.depth(),
             s.seed(),
             if s.conservative() { "True" } else { "False" },
             s.total()
-        )
+        ))
     }
 }
 

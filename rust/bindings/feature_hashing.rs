@@ -2,7 +2,6 @@
 //! values, then hands them to `sketchy_core::feature_hashing` with the GIL released.
 
 use std::cell::RefCell;
-use std::sync::mpsc;
 
 use numpy::IntoPyArray;
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -10,9 +9,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
 use sketchy_core::feature_hashing::{canonical_row, Csr, FeatureHasher, Value};
+use sketchy_core::parallel;
 
 use crate::errors::IntoPyResult;
-use crate::items::{str_bytes, type_name};
+use crate::items::{stopped, str_bytes, type_name};
 
 /// Tokens read per chunk before the GIL is released to hash them.
 const CHUNK_TOKENS: usize = 1 << 16;
@@ -505,48 +505,27 @@ impl PyFeatureHashing {
             }
         }
         let mut csr = Csr::<T>::new();
-        if tokens.len() < CHUNK_TOKENS {
-            py.detach(|| hash_rows(&hasher, &tokens, &mut csr)).py()?;
-            return Ok(csr);
-        }
-        std::thread::scope(|scope| {
-            let (to_worker, chunks) = mpsc::sync_channel::<Tokens>(1);
-            let (recycle, spare) = mpsc::channel::<Tokens>();
-            let worker = scope.spawn(move || -> sketchy_core::Result<Csr<T>> {
-                for mut chunk in chunks {
-                    hash_rows(&hasher, &chunk, &mut csr)?;
-                    chunk.clear();
-                    let _ = recycle.send(chunk); // the reader may be gone: fine
-                }
-                Ok(csr)
-            });
-            let mut read = || -> PyResult<()> {
-                loop {
-                    let full = std::mem::replace(&mut tokens, spare.try_recv().unwrap_or_default());
-                    if py.detach(|| to_worker.send(full)).is_err() {
-                        return Ok(()); // the worker stopped on an error: join reports it
-                    }
+        let mut first = Some(tokens);
+        parallel::pipeline(
+            |chunk: &mut Tokens| -> PyResult<bool> {
+                if let Some(first) = first.take() {
+                    *chunk = first;
+                } else {
                     for (i, x) in rows.by_ref() {
-                        observation(&x?, self.input_type, i == 0, &mut tokens)?;
-                        if tokens.len() >= CHUNK_TOKENS {
+                        observation(&x?, self.input_type, i == 0, chunk)?;
+                        if chunk.len() >= CHUNK_TOKENS {
                             break;
                         }
                     }
-                    if tokens.len() < CHUNK_TOKENS {
-                        let last = std::mem::take(&mut tokens);
-                        let _ = py.detach(|| to_worker.send(last));
-                        return Ok(());
-                    }
                 }
-            };
-            let reading = read();
-            drop(to_worker); // ends the worker's loop, on success or error
-            let hashed = py.detach(|| worker.join()).map_err(|_| {
-                PyValueError::new_err("internal error: the hashing thread panicked")
-            })?;
-            reading?;
-            hashed.py()
-        })
+                Ok(chunk.len() >= CHUNK_TOKENS)
+            },
+            |chunk: &mut Tokens| hash_rows(&hasher, chunk, &mut csr),
+            Tokens::clear,
+            |wait| py.detach(wait),
+        )
+        .map_err(stopped)?;
+        Ok(csr)
     }
 
     /// The row as a dict, or None when it must go through scipy.

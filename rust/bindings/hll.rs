@@ -1,12 +1,13 @@
 //! `sketchy.HyperLogLog`.
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use sketchy_core::count_min::Counts;
 use sketchy_core::hll::HyperLogLog;
 
 use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
 use crate::items::{with_item, Batch};
+use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
 /// The number of distinct items of a stream, in ``2**precision`` registers.
@@ -51,10 +52,9 @@ use crate::sketch_methods::sketch_methods;
 /// (sparse representation). Cohen, "All-Distances Sketches, Revisited: HIP Estimators for Massive
 /// Graphs Analysis", TKDE 2015. Ertl, "New cardinality estimation algorithms for HyperLogLog
 /// sketches", arXiv:1702.01284, 2017.
-#[pyclass(module = "sketchy._native", name = "HyperLogLog", eq)]
-#[derive(Clone, PartialEq)]
+#[pyclass(module = "sketchy._native", name = "HyperLogLog", frozen)]
 pub struct PyHyperLogLog {
-    inner: HyperLogLog,
+    inner: Shared<HyperLogLog>,
 }
 
 #[pymethods]
@@ -63,85 +63,75 @@ impl PyHyperLogLog {
     #[pyo3(text_signature = "(precision=14, *, seed=0)", signature = (precision = 14, *, seed = None))]
     fn new(precision: i64, seed: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
-        Ok(PyHyperLogLog {
-            inner: HyperLogLog::new(precision, seed).py()?,
-        })
+        Ok(HyperLogLog::new(precision, seed).py()?.into())
     }
 
     #[getter]
-    fn precision(&self) -> u8 {
-        self.inner.precision()
+    fn precision(&self, py: Python<'_>) -> PyResult<u8> {
+        Ok(self.inner.lock(py)?.precision())
     }
     #[getter]
-    fn seed(&self) -> u64 {
-        self.inner.seed()
+    fn seed(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.seed())
     }
     /// The standard error of HyperLogLog at this precision, ``1.04/√m`` (HIP does better on one
     /// stream: ``estimate_bounds`` uses the error actually tracked).
     #[getter]
-    fn relative_error(&self) -> f64 {
-        self.inner.relative_error()
+    fn relative_error(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.lock(py)?.relative_error())
     }
     /// Whether the sketch still holds its hashes (small cardinalities, near-exact estimates).
     #[getter]
-    fn is_sparse(&self) -> bool {
-        self.inner.is_sparse()
+    fn is_sparse(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.inner.lock(py)?.is_sparse())
     }
 
     /// Adds one item (str, bytes, int or float).
-    fn add(&mut self, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        let inner = &mut self.inner;
-        with_item(item, None, |_, bytes| inner.add(bytes))
+    fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
+        let py = item.py();
+        with_item(item, None, |_, bytes| {
+            self.inner.lock(py).map(|mut hll| hll.add(bytes))
+        })?
     }
 
     /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). All or
     /// nothing: after an error (a bad item) the sketch is as it was.
-    fn update(&mut self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
-        let memory = self.inner.memory_size();
-        Batch::extract(items)?.add_to(py, &mut self.inner, memory, |hll, _, keys| {
-            hll.update(keys);
-            Ok(())
-        })
+    fn update(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
+        Batch::extract(items)?.add_to(py, &self.inner, Counts::Each(1))
     }
 
     /// The estimated number of distinct items.
-    fn estimate(&self) -> f64 {
-        self.inner.estimate()
+    fn estimate(&self, py: Python<'_>) -> PyResult<f64> {
+        Ok(self.inner.lock(py)?.estimate())
     }
 
-    fn __len__(&self) -> usize {
-        self.inner.estimate().round() as usize
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.inner.lock(py)?.estimate().round() as usize)
     }
 
     /// ``(low, high)``: the estimate ± ``num_std`` standard errors (1, 2 or 3: about 68%, 95% and
     /// 99.7% of sketches cover the true count).
     #[pyo3(signature = (num_std = 1))]
-    fn estimate_bounds(&self, num_std: i64) -> PyResult<(f64, f64)> {
-        if !(1..=3).contains(&num_std) {
-            return Err(PyValueError::new_err(format!(
-                "num_std must be 1, 2 or 3, got {num_std}"
-            )));
-        }
-        let estimate = self.inner.estimate();
-        let spread = num_std as f64 * self.inner.standard_error();
-        Ok(((estimate - spread).max(0.0), estimate + spread))
+    fn estimate_bounds(&self, py: Python<'_>, num_std: i64) -> PyResult<(f64, f64)> {
+        self.inner.lock(py)?.estimate_bounds(num_std).py()
     }
 
-    fn __or__(&self, other: &Self) -> PyResult<Self> {
-        self.merged(other)
+    fn __or__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
+        self.merged(py, other)
     }
 
-    fn __ior__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        Self::merge(slf, other)
+    fn __ior__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
+        self.merge(py, other)
     }
 
-    fn __repr__(&self) -> String {
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.lock(py)?;
+        Ok(format!(
             "HyperLogLog(precision={}, seed={}, estimate={:.1})",
-            self.inner.precision(),
-            self.inner.seed(),
-            self.inner.estimate()
-        )
+            s.precision(),
+            s.seed(),
+            s.estimate()
+        ))
     }
 }
 

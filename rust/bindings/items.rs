@@ -11,12 +11,13 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple};
 use pyo3::Borrowed;
+use sketchy_core::count_min::Counts;
 use sketchy_core::keys::{encode_f64, encode_int, Kinds, Offsets};
-use sketchy_core::{ItemKind, KeyBuffer, Keys};
+use sketchy_core::parallel::{self, Stopped};
+use sketchy_core::{ItemKind, KeyBuffer, Keys, Sketch};
 
-use std::sync::mpsc;
-
-use crate::errors::IntoPyResult;
+use crate::errors::{to_pyerr, IntoPyResult};
+use crate::shared::Shared;
 
 const EXPECTED: &str = "expected str, bytes, int or float";
 
@@ -262,61 +263,40 @@ fn list_item<'a, 'py>(list: &'a Bound<'py, PyList>, i: usize) -> Option<Borrowed
 const CHUNK: usize = 1 << 15;
 
 /// Converts `items` chunk by chunk while another thread calls `f(start, keys)` on the chunks before,
-/// in order (see [`Batch::pipelined`]).
+/// in order (see [`Batch::pipelined`]); returns how many items were read.
 fn pipeline<'a, 'py: 'a>(
     py: Python<'py>,
     len: usize,
     mut items: impl Iterator<Item = Borrowed<'a, 'py, PyAny>>,
     mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
 ) -> PyResult<usize> {
-    let mut buffer = KeyBuffer::with_capacity(CHUNK.min(len));
-    append(&mut items, CHUNK, 0, &mut buffer)?;
-    if buffer.len() < CHUNK {
-        py.detach(|| f(0, &buffer.keys())).py()?;
-        return Ok(buffer.len());
+    let (mut read, mut consumed) = (0, 0);
+    let capacity = CHUNK.min(len);
+    parallel::pipeline(
+        |chunk: &mut KeyBuffer| {
+            chunk.reserve(capacity);
+            append(&mut items, CHUNK, read, chunk)?;
+            read += chunk.len();
+            Ok(chunk.len() == CHUNK)
+        },
+        |chunk: &mut KeyBuffer| {
+            let start = consumed;
+            consumed += chunk.len();
+            f(start, &chunk.keys())
+        },
+        KeyBuffer::clear,
+        |wait| py.detach(wait),
+    )
+    .map_err(stopped)?;
+    Ok(read)
+}
+
+/// The error that stopped a pipeline whose producer reads Python objects.
+pub fn stopped(stop: Stopped<PyErr, sketchy_core::SketchError>) -> PyErr {
+    match stop {
+        Stopped::Producer(err) => err,
+        Stopped::Consumer(err) => to_pyerr(err),
     }
-    std::thread::scope(|scope| {
-        let (to_worker, chunks) = mpsc::sync_channel::<(usize, KeyBuffer)>(1);
-        let (recycle, spare) = mpsc::channel::<KeyBuffer>();
-        let worker = scope.spawn(move || -> sketchy_core::Result<()> {
-            for (start, mut chunk) in chunks {
-                f(start, &chunk.keys())?;
-                chunk.clear();
-                let _ = recycle.send(chunk); // the reader may be gone: fine
-            }
-            Ok(())
-        });
-        // Returns how many items were read.
-        let mut read = || -> PyResult<usize> {
-            let mut start = 0;
-            loop {
-                let next = spare
-                    .try_recv()
-                    .unwrap_or_else(|_| KeyBuffer::with_capacity(CHUNK));
-                let full = std::mem::replace(&mut buffer, next);
-                let (n, last) = (full.len(), full.len() < CHUNK);
-                if py.detach(|| to_worker.send((start, full))).is_err() {
-                    return Ok(len); // the worker stopped on an error: join reports it
-                }
-                start += n;
-                if last {
-                    return Ok(start);
-                }
-                append(&mut items, CHUNK, start, &mut buffer)?;
-                if buffer.is_empty() {
-                    return Ok(start);
-                }
-            }
-        };
-        let reading = read();
-        drop(to_worker); // ends the worker's loop, on success or error
-        let worked = py
-            .detach(|| worker.join())
-            .map_err(|_| PyValueError::new_err("internal error: a sketch thread panicked"))?;
-        let read = reading?;
-        worked.py()?;
-        Ok(read)
-    })
 }
 
 /// An error unless the `len` items a list had when reading started were all read and it still has
@@ -514,33 +494,39 @@ impl<'py> Batch<'py> {
         }
     }
 
-    /// Adds the batch to `sketch` with `add(sketch, start, keys)` on its chunks (`start`: the
-    /// position of a chunk's first item), without the GIL and all or nothing: an item that cannot be
-    /// converted leaves the sketch as it was. `memory` is the sketch's size in bytes.
+    /// Adds the batch to `sketch`, item `i` `counts[i]` times, without the GIL and all or
+    /// nothing: an item that cannot be converted leaves the sketch as it was.
     ///
-    /// A list or tuple of at least `memory` items is read on this thread while another adds the
-    /// chunks already read to a copy of the sketch, which replaces the sketch once every item has
-    /// been read: the copy costs less than a byte per item, and reading and counting overlap. A
-    /// shorter one is read whole first; arrays are borrowed.
-    pub fn add_to<S: Clone + Send>(
+    /// A list or tuple of at least as many items as the sketch has bytes is read on this thread
+    /// while another adds the chunks already read to a copy of the sketch, which replaces the sketch
+    /// once every item has been read: the copy costs less than a byte per item, and reading and
+    /// counting overlap. The sketch stays locked meanwhile, so that no other thread's update is
+    /// lost. A shorter one is read whole first, before the sketch is locked; arrays are borrowed.
+    pub fn add_to<S: Sketch>(
         self,
         py: Python<'_>,
-        sketch: &mut S,
-        memory: usize,
-        mut add: impl FnMut(&mut S, usize, &Keys) -> sketchy_core::Result<()> + Send,
+        shared: &Shared<S>,
+        counts: Counts<'_>,
     ) -> PyResult<()> {
-        if self.is_converted_lazily() && memory <= self.len()? {
-            let mut copy = sketch.clone();
-            self.pipelined(py, |start, keys| add(&mut copy, start, keys))?;
-            *sketch = copy;
-            return Ok(());
+        counts.sum(self.len()?).py()?; // one count per item: each chunk can take its share
+        if self.is_converted_lazily() {
+            let mut sketch = shared.lock(py)?;
+            if sketch.memory_size() <= self.len()? {
+                let mut copy = sketch.clone();
+                self.pipelined(py, |start, keys| {
+                    copy.update(keys, counts.sub(start..start + keys.len()))
+                })?;
+                *sketch = copy;
+                return Ok(());
+            }
         }
         let batch = self.materialize()?;
         let keys = batch.view()?;
-        py.detach(|| add(sketch, 0, &keys)).py()
+        let mut sketch = shared.lock(py)?;
+        let sketch: &mut S = &mut sketch;
+        py.detach(|| sketch.update(&keys, counts)).py()
     }
 
-    /// The number of items.
     /// The number of items, from the buffers' shapes: the checks of [`Batch::view`] (UTF-8, code
     /// points, offsets) would be a second pass over the data.
     pub fn len(&self) -> PyResult<usize> {

@@ -9,12 +9,15 @@ mod feature_hashing;
 mod hashing;
 mod hll;
 mod items;
+mod shared;
 mod sketch_methods;
 mod top_k;
 
 use pyo3::prelude::*;
 
-#[pymodule]
+// Not free-threading safe yet: list items are read borrowed (`PyList_GET_ITEM`), which another
+// thread could free without the GIL. Until that has a critical section, the GIL stays on.
+#[pymodule(gil_used = true)]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::add_single_key_functions(m)?;
     m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;

@@ -1,40 +1,56 @@
-//! The methods every sketch class shares, written once: copying, clearing, merging, serialization,
-//! pickling and memory size, around the core type's methods of the same names.
+//! The methods every sketch class shares, written once: copying, clearing, merging, comparing,
+//! serialization, pickling and memory size, around the core's [`sketchy_core::Sketch`] trait.
 
-/// Adds the shared methods to a `#[pyclass]` holding its core sketch in `inner`.
+/// Adds the shared methods to a frozen `#[pyclass]` holding its core sketch in `inner:
+/// Shared<$core>` (see `shared.rs`: every call locks it).
 macro_rules! sketch_methods {
     ($class:ident, $core:ty) => {
+        impl From<$core> for $class {
+            fn from(sketch: $core) -> Self {
+                $class {
+                    inner: $crate::shared::Shared::new(sketch),
+                }
+            }
+        }
+
         #[pyo3::pymethods]
         impl $class {
             /// A copy of the sketch.
-            fn copy(&self) -> Self {
-                self.clone()
+            fn copy(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<Self> {
+                Ok(self.inner.snapshot(py)?.into())
             }
 
-            fn __copy__(&self) -> Self {
-                self.clone()
+            fn __copy__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<Self> {
+                self.copy(py)
             }
 
-            fn __deepcopy__(&self, _memo: &pyo3::Bound<'_, pyo3::PyAny>) -> Self {
-                self.clone()
+            fn __deepcopy__(
+                &self,
+                py: pyo3::Python<'_>,
+                _memo: &pyo3::Bound<'_, pyo3::PyAny>,
+            ) -> pyo3::PyResult<Self> {
+                self.copy(py)
             }
 
             /// Forgets everything that was added.
-            fn clear(&mut self) {
-                self.inner.clear();
+            fn clear(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<()> {
+                sketchy_core::Sketch::clear(&mut *self.inner.lock(py)?);
+                Ok(())
             }
 
             /// Adds ``other``'s items into this sketch; ValueError naming the parameter when the two
             /// cannot be merged. ``other`` may be this sketch itself.
-            fn merge(
-                slf: &pyo3::Bound<'_, Self>,
-                other: &pyo3::Bound<'_, Self>,
-            ) -> pyo3::PyResult<()> {
-                if slf.is(other) {
-                    let copy = other.borrow().inner.clone();
-                    return slf.borrow_mut().inner.merge(&copy).py();
-                }
-                slf.borrow_mut().inner.merge(&other.borrow().inner).py()
+            fn merge(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<()> {
+                self.inner
+                    .with_other(&other.inner, py, |me, them| {
+                        sketchy_core::Sketch::merge(me, them)
+                    })?
+                    .py()
+            }
+
+            fn __eq__(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<bool> {
+                self.inner
+                    .with_other(&other.inner, py, |me, them| *me == *them)
             }
 
             /// The serialized sketch: a versioned header (magic, format version, kind), the
@@ -42,8 +58,9 @@ macro_rules! sketch_methods {
             fn to_bytes<'py>(
                 &self,
                 py: pyo3::Python<'py>,
-            ) -> pyo3::Bound<'py, pyo3::types::PyBytes> {
-                pyo3::types::PyBytes::new(py, &self.inner.to_bytes())
+            ) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::types::PyBytes>> {
+                let bytes = sketchy_core::Sketch::to_bytes(&*self.inner.lock(py)?);
+                Ok(pyo3::types::PyBytes::new(py, &bytes))
             }
 
             /// The sketch serialized by ``to_bytes``; ValueError for anything else.
@@ -52,9 +69,10 @@ macro_rules! sketch_methods {
                 _cls: &pyo3::Bound<'_, pyo3::types::PyType>,
                 data: &pyo3::Bound<'_, pyo3::PyAny>,
             ) -> pyo3::PyResult<Self> {
-                Ok(Self {
-                    inner: <$core>::from_bytes(&crate::args::bytes_arg(data)?).py()?,
-                })
+                let data = crate::args::bytes_arg(data)?;
+                Ok(<$core as sketchy_core::Sketch>::from_bytes(&data)
+                    .py()?
+                    .into())
             }
 
             /// Pickled through ``to_bytes``, so plain ``pickle`` (not only cloudpickle) works.
@@ -65,20 +83,22 @@ macro_rules! sketch_methods {
                 (pyo3::Bound<'py, pyo3::types::PyBytes>,),
             )> {
                 let from_bytes = slf.get_type().getattr("from_bytes")?;
-                Ok((from_bytes, (slf.borrow().to_bytes(slf.py()),)))
+                Ok((from_bytes, (slf.get().to_bytes(slf.py())?,)))
             }
 
-            fn __sizeof__(&self) -> usize {
-                self.inner.memory_size()
+            fn __sizeof__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<usize> {
+                Ok(sketchy_core::Sketch::memory_size(&*self.inner.lock(py)?))
             }
         }
 
         impl $class {
             /// `self` and `other` merged into a new sketch: the `+` or `|` operator.
-            fn merged(&self, other: &Self) -> pyo3::PyResult<Self> {
-                let mut out = self.clone();
-                out.inner.merge(&other.inner).py()?;
-                Ok(out)
+            fn merged(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<Self> {
+                let out = self.inner.with_other(&other.inner, py, |me, them| {
+                    let mut out = me.clone();
+                    sketchy_core::Sketch::merge(&mut out, them).map(|()| out)
+                })?;
+                Ok(out.py()?.into())
             }
         }
     };

@@ -3,11 +3,13 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use sketchy_core::top_k::TopK;
+use sketchy_core::ItemKind;
 
 use crate::args::seed_arg;
 use crate::args::{count_arg, item_object, size_arg, update_counted};
 use crate::errors::IntoPyResult;
 use crate::items::with_item;
+use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
 /// The most frequent items of a stream, with a guaranteed error: a mergeable Misra–Gries summary.
@@ -45,10 +47,9 @@ use crate::sketch_methods::sketch_methods;
 /// ----------
 /// Misra and Gries, "Finding Repeated Elements", Science of Computer Programming 2(2), 1982.
 /// Agarwal, Cormode, Huang, Phillips, Wei and Yi, "Mergeable Summaries", PODS 2012.
-#[pyclass(module = "sketchy._native", name = "TopK", eq)]
-#[derive(Clone, PartialEq)]
+#[pyclass(module = "sketchy._native", name = "TopK", frozen)]
 pub struct PyTopK {
-    inner: TopK,
+    inner: Shared<TopK>,
 }
 
 #[pymethods]
@@ -58,52 +59,47 @@ impl PyTopK {
     fn new(k: i64, seed: Option<&Bound<'_, PyAny>>, capacity: Option<i64>) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
         let capacity = capacity.map(|c| size_arg("capacity", c)).transpose()?;
-        Ok(PyTopK {
-            inner: TopK::new(size_arg("k", k)?, capacity, seed).py()?,
-        })
+        Ok(TopK::new(size_arg("k", k)?, capacity, seed).py()?.into())
     }
 
     #[getter]
-    fn k(&self) -> u32 {
-        self.inner.k()
+    fn k(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.inner.lock(py)?.k())
     }
     #[getter]
-    fn capacity(&self) -> u32 {
-        self.inner.capacity()
+    fn capacity(&self, py: Python<'_>) -> PyResult<u32> {
+        Ok(self.inner.lock(py)?.capacity())
     }
     #[getter]
-    fn seed(&self) -> u64 {
-        self.inner.seed()
+    fn seed(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.seed())
     }
     /// The sum of all counts added.
     #[getter]
-    fn total(&self) -> u64 {
-        self.inner.total()
+    fn total(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.total())
     }
     /// The summary's error: a true count is at most this much above the lower bound, and every item
     /// seen more often than this is tracked. At most ``2·total / (capacity + 1)``.
     #[getter]
-    fn error_bound(&self) -> u64 {
-        self.inner.offset()
+    fn error_bound(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.inner.lock(py)?.offset())
     }
 
     /// Counts ``count`` more occurrences of ``item``.
     #[pyo3(signature = (item, count = None))]
-    fn add(&mut self, item: &Bound<'_, PyAny>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn add(&self, item: &Bound<'_, PyAny>, count: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
         let count = count.map(count_arg).transpose()?.unwrap_or(1);
-        let inner = &mut self.inner;
-        with_item(item, None, |kind, bytes| inner.add(kind, bytes, count))?.py()
+        let py = item.py();
+        with_item(item, None, |kind, bytes| {
+            self.inner.lock(py)?.add(kind, bytes, count).py()
+        })?
     }
 
     /// Counts every item of a batch, like ``CountMinSketch.update``; all or nothing.
     #[pyo3(signature = (items, counts = None))]
-    fn update(
-        &mut self,
-        items: &Bound<'_, PyAny>,
-        counts: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        let memory = self.inner.memory_size();
-        update_counted(items, counts, &mut self.inner, memory, TopK::update)
+    fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        update_counted(&self.inner, items, counts)
     }
 
     /// The ``n`` most frequent items (``k`` by default) as ``(item, count)``, most frequent first,
@@ -111,17 +107,25 @@ impl PyTopK {
     /// the upper bound of ``bounds(item)``: never below the true count.
     #[pyo3(signature = (n = None))]
     fn most_common<'py>(&self, py: Python<'py>, n: Option<usize>) -> PyResult<Bound<'py, PyList>> {
-        let offset = self.inner.offset();
-        let n = n.unwrap_or(self.inner.k() as usize);
-        let entries = self.inner.most_common(Some(n));
+        // Copied out under the lock, turned into Python objects after it (which may run Python code).
+        let entries: Vec<(ItemKind, Vec<u8>, u64)> = {
+            let sketch = self.inner.lock(py)?;
+            let offset = sketch.offset();
+            let n = n.unwrap_or(sketch.k() as usize);
+            sketch
+                .most_common(Some(n))
+                .iter()
+                .map(|e| (e.kind, e.item.to_vec(), e.count + offset))
+                .collect()
+        };
         let pairs = entries
             .iter()
-            .map(|e| {
+            .map(|(kind, item, count)| {
                 PyTuple::new(
                     py,
                     [
-                        item_object(py, e.kind, e.item)?,
-                        (e.count + offset).into_pyobject(py)?.into_any(),
+                        item_object(py, *kind, item)?,
+                        count.into_pyobject(py)?.into_any(),
                     ],
                 )
             })
@@ -131,45 +135,45 @@ impl PyTopK {
 
     /// The estimated count of an item: the upper bound of ``bounds(item)``.
     fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {
-        with_item(item, None, |_, bytes| {
-            self.inner.lower(bytes) + self.inner.offset()
-        })
+        Ok(self.bounds(item)?.1)
     }
 
     /// ``(lower, upper)``: the item's true count is in this interval (``upper - lower ==
     /// error_bound``).
     fn bounds(&self, item: &Bound<'_, PyAny>) -> PyResult<(u64, u64)> {
-        let lower = with_item(item, None, |_, bytes| self.inner.lower(bytes))?;
-        Ok((lower, lower + self.inner.offset()))
+        let py = item.py();
+        with_item(item, None, |_, bytes| {
+            Ok(self.inner.lock(py)?.bounds(bytes))
+        })?
     }
 
     fn __contains__(&self, item: &Bound<'_, PyAny>) -> PyResult<bool> {
-        with_item(item, None, |_, bytes| self.inner.lower(bytes) > 0)
+        Ok(self.bounds(item)?.0 > 0)
     }
 
     /// The number of items tracked.
-    fn __len__(&self) -> usize {
-        self.inner.len()
+    fn __len__(&self, py: Python<'_>) -> PyResult<usize> {
+        Ok(self.inner.lock(py)?.len())
     }
 
-    fn __add__(&self, other: &Self) -> PyResult<Self> {
-        self.merged(other)
+    fn __add__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
+        self.merged(py, other)
     }
 
-    fn __iadd__(slf: &Bound<'_, Self>, other: &Bound<'_, Self>) -> PyResult<()> {
-        Self::merge(slf, other)
+    fn __iadd__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
+        self.merge(py, other)
     }
 
-    fn __repr__(&self) -> String {
-        let s = &self.inner;
-        format!(
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let s = self.inner.lock(py)?;
+        Ok(format!(
             "TopK(k={}, capacity={}, seed={}, total={}, error_bound={})",
             s.k(),
             s.capacity(),
             s.seed(),
             s.total(),
             s.offset()
-        )
+        ))
     }
 }
 

@@ -19,6 +19,7 @@ use crate::error::{Result, SketchError};
 use crate::format::{check, Kind, Reader, Writer};
 use crate::hash::item_hash128;
 use crate::keys::Keys;
+use crate::parallel;
 
 /// The most counters a sketch may have (`width × depth`): 2**28, 2 GiB of `u64`.
 pub const MAX_COUNTERS: u64 = 1 << 28;
@@ -77,15 +78,9 @@ const BLOCK: usize = 256;
 /// Items per thread below which a batch update stays on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// How many threads share a batch of `n` items: one per core, each with at least `PARALLEL_MIN`.
+/// How many threads share a batch of `n` items (see [`parallel::threads_for`]).
 fn threads_for(n: usize) -> usize {
-    if n < 2 * PARALLEL_MIN {
-        return 1;
-    }
-    std::thread::available_parallelism()
-        .map_or(1, |p| p.get())
-        .min(n / PARALLEL_MIN)
-        .min(8)
+    parallel::threads_for(n, PARALLEL_MIN)
 }
 
 /// A block of hashed items and their counts.
@@ -214,6 +209,11 @@ impl CountMinSketch {
         std::f64::consts::E / f64::from(self.width)
     }
 
+    /// ε · total: with probability ≥ 1 - δ, an estimate exceeds its true count by at most this.
+    pub fn error_bound(&self) -> f64 {
+        self.epsilon() * self.total as f64
+    }
+
     /// δ = e^-depth.
     pub fn delta(&self) -> f64 {
         (-f64::from(self.depth)).exp()
@@ -278,16 +278,17 @@ impl CountMinSketch {
         } else {
             // Standard update only adds: other threads count their share of the batch into empty
             // copies, which are then summed in. The counters are the ones one thread would get.
-            let share = n.div_ceil(threads);
-            let mut parts: Vec<CountMinSketch> = (1..threads).map(|_| self.empty_copy()).collect();
-            std::thread::scope(|scope| {
-                for (t, part) in parts.iter_mut().enumerate() {
-                    let range = (t + 1) * share..((t + 2) * share).min(n);
-                    let (keys, counts) = (keys.sub(range.clone()), counts.sub(range));
-                    scope.spawn(move || part.add_keys(&keys, counts));
-                }
-                self.add_keys(&keys.sub(0..share), counts.sub(0..share));
-            });
+            let empty = self.empty_copy_maker();
+            let ((), parts) = parallel::for_each_share(
+                n,
+                threads,
+                |range| self.add_keys(&keys.sub(range.clone()), counts.sub(range)),
+                |_, range| {
+                    let mut part = empty();
+                    part.add_keys(&keys.sub(range.clone()), counts.sub(range));
+                    part
+                },
+            );
             for part in &parts {
                 for (a, b) in self.counters.iter_mut().zip(&part.counters) {
                     *a += b; // <= total, checked above
@@ -298,11 +299,18 @@ impl CountMinSketch {
         Ok(())
     }
 
-    fn empty_copy(&self) -> Self {
-        CountMinSketch {
+    /// Makes empty sketches with these parameters, without borrowing this one (so that this one can
+    /// be updated meanwhile).
+    fn empty_copy_maker(&self) -> impl Fn() -> Self + Sync {
+        let template = CountMinSketch {
             total: 0,
-            counters: vec![0; self.counters.len()],
+            counters: Vec::new(),
             ..*self
+        };
+        let len = self.counters.len();
+        move || CountMinSketch {
+            counters: vec![0; len],
+            ..template.clone()
         }
     }
 
@@ -403,17 +411,21 @@ impl CountMinSketch {
         if threads > 1 {
             // Reading only: each thread estimates its share of the batch into its share of `out`.
             let share = keys.len().div_ceil(threads);
-            std::thread::scope(|scope| {
-                let mut parts = out.chunks_mut(share).enumerate();
-                let first = parts.next();
-                for (t, out) in parts {
-                    let keys = keys.sub(t * share..t * share + out.len());
-                    scope.spawn(move || self.estimate_into(&keys, out));
-                }
-                if let Some((_, out)) = first {
-                    self.estimate_into(&keys.sub(0..out.len()), out);
-                }
-            });
+            let (first, rest) = out.split_at_mut(share.min(out.len()));
+            let rest: Vec<std::sync::Mutex<&mut [u64]>> =
+                rest.chunks_mut(share).map(std::sync::Mutex::new).collect();
+            parallel::for_each_share(
+                keys.len(),
+                rest.len() + 1,
+                |range| self.estimate_into(&keys.sub(range), first),
+                |t, range| {
+                    // One lock per share, never contended: it only hands the slice to its thread.
+                    let mut out = rest[t - 1]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    self.estimate_into(&keys.sub(range), &mut out);
+                },
+            );
         } else {
             self.estimate_into(keys, out);
         }

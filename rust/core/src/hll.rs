@@ -22,6 +22,7 @@ use crate::error::{Result, SketchError};
 use crate::format::{check, Kind, Reader, Writer};
 use crate::hash::item_hash64;
 use crate::keys::Keys;
+use crate::parallel;
 
 pub const MIN_PRECISION: u8 = 4;
 pub const MAX_PRECISION: u8 = 18;
@@ -225,9 +226,7 @@ impl HyperLogLog {
         };
         let (hip, kxq) = (&mut self.hip, &mut self.kxq);
         let rest = keys.sub(done..keys.len());
-        if rest.len() < 2 * PARALLEL_HASH_CHUNK
-            || std::thread::available_parallelism().map_or(1, |p| p.get()) < 2
-        {
+        if parallel::threads_for(rest.len(), PARALLEL_HASH_CHUNK) < 2 {
             rest.for_each(
                 #[inline(always)]
                 |_, item| Self::add_dense(p, registers, hip, kxq, item_hash64(item, seed)),
@@ -243,10 +242,10 @@ impl HyperLogLog {
             let hashes = &mut hashes[..chunk.len()];
             let half = chunk.len() / 2;
             let (first, second) = hashes.split_at_mut(half);
-            std::thread::scope(|scope| {
-                scope.spawn(|| hash_into(&chunk.sub(half..chunk.len()), seed, second));
-                hash_into(&chunk.sub(0..half), seed, first);
-            });
+            parallel::join(
+                || hash_into(&chunk.sub(half..chunk.len()), seed, second),
+                || hash_into(&chunk.sub(0..half), seed, first),
+            );
             for &h in hashes.iter() {
                 Self::add_dense(p, registers, hip, kxq, h);
             }
@@ -371,6 +370,20 @@ impl HyperLogLog {
             (Registers::Dense(_), Some(hip)) => hip.variance.sqrt(),
             (Registers::Dense(_), None) => self.relative_error() * self.estimate(),
         }
+    }
+
+    /// `(low, high)`: the estimate ± `num_std` standard errors (1, 2 or 3: about 68%, 95% and
+    /// 99.7% of sketches cover the true count), the low end at least 0.
+    pub fn estimate_bounds(&self, num_std: i64) -> Result<(f64, f64)> {
+        if !(1..=3).contains(&num_std) {
+            return Err(SketchError::parameter(
+                "num_std",
+                format!("num_std must be 1, 2 or 3, got {num_std}"),
+            ));
+        }
+        let estimate = self.estimate();
+        let spread = num_std as f64 * self.standard_error();
+        Ok(((estimate - spread).max(0.0), estimate + spread))
     }
 
     /// The registers at this precision (sparse entries expanded).

@@ -434,6 +434,13 @@ impl KeyBuffer {
         }
     }
 
+    /// Makes room for `items` more items (of 8 bytes each, a guess the buffer grows past).
+    pub fn reserve(&mut self, items: usize) {
+        self.offsets.reserve(items + 1);
+        self.data.reserve(items * 8);
+        self.kinds.reserve(items);
+    }
+
     #[inline]
     pub fn push(&mut self, kind: ItemKind, bytes: &[u8]) {
         if self.offsets.is_empty() {

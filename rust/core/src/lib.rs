@@ -12,8 +12,11 @@ pub mod hash;
 pub mod hll;
 pub mod keys;
 pub mod murmur3;
+pub mod parallel;
+pub mod sketch;
 pub mod top_k;
 
 pub use error::{Result, SketchError};
 pub use hash::Algorithm;
 pub use keys::{ItemKind, KeyBuffer, Keys};
+pub use sketch::Sketch;

@@ -466,6 +466,12 @@ impl TopK {
         self.find(item).map_or(0, |i| self.hot[i].count)
     }
 
+    /// `(lower, upper)`: the item's true count is in this interval (`upper - lower == offset`).
+    pub fn bounds(&self, item: &[u8]) -> (u64, u64) {
+        let lower = self.lower(item);
+        (lower, lower + self.offset())
+    }
+
     fn entry(&self, slot: usize) -> Entry<'_> {
         Entry {
             kind: self.kinds[slot],

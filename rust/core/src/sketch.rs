@@ -1,0 +1,90 @@
+//! What every sketch of sketchy is: the contract the bindings, the tests and a new sketch share.
+//!
+//! A sketch takes batches as one [`Keys`] view with their [`Counts`], merges with sketches of the
+//! same parameters (one compatibility check, [`crate::SketchError::check_same`], before anything
+//! changes), serializes to versioned bytes and reads them back validated, reports its memory and
+//! can be cleared. The Python class of a sketch is its core type behind a lock plus these methods,
+//! written once (`rust/bindings/sketch_methods.rs`).
+
+use crate::count_min::{CountMinSketch, Counts};
+use crate::error::{Result, SketchError};
+use crate::hll::HyperLogLog;
+use crate::keys::Keys;
+use crate::top_k::TopK;
+
+/// A mergeable, serializable summary of a stream of items.
+pub trait Sketch: Clone + PartialEq + Send + Sync + Sized {
+    /// Adds a batch: item `i` of `keys`, `counts` times (see [`Counts`]). All or nothing: an error
+    /// (a count overflow, say) leaves the sketch as it was.
+    fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()>;
+    /// Adds `other`'s items; `Incompatible` naming the parameter, and no change, when the two differ.
+    fn merge(&mut self, other: &Self) -> Result<()>;
+    /// The serialized sketch: versioned header, parameters and seed, contents.
+    fn to_bytes(&self) -> Vec<u8>;
+    /// The sketch `to_bytes` wrote; `InvalidFormat` for any other bytes.
+    fn from_bytes(bytes: &[u8]) -> Result<Self>;
+    /// The bytes the sketch holds in memory.
+    fn memory_size(&self) -> usize;
+    /// Forgets every item.
+    fn clear(&mut self);
+}
+
+/// Implements [`Sketch`] by the core type's own methods of the same names.
+macro_rules! sketch_by_inherent_methods {
+    ($t:ty, |$s:ident, $keys:ident, $counts:ident| $update:expr) => {
+        impl Sketch for $t {
+            fn update(&mut self, $keys: &Keys, $counts: Counts) -> Result<()> {
+                let $s = self;
+                $update
+            }
+            fn merge(&mut self, other: &Self) -> Result<()> {
+                <$t>::merge(self, other)
+            }
+            fn to_bytes(&self) -> Vec<u8> {
+                <$t>::to_bytes(self)
+            }
+            fn from_bytes(bytes: &[u8]) -> Result<Self> {
+                <$t>::from_bytes(bytes)
+            }
+            fn memory_size(&self) -> usize {
+                <$t>::memory_size(self)
+            }
+            fn clear(&mut self) {
+                <$t>::clear(self)
+            }
+        }
+    };
+}
+
+sketch_by_inherent_methods!(CountMinSketch, |s, keys, counts| CountMinSketch::update(
+    s, keys, counts
+));
+sketch_by_inherent_methods!(TopK, |s, keys, counts| TopK::update(s, keys, counts));
+// Distinct counting ignores how often an item comes: any positive count adds it once.
+sketch_by_inherent_methods!(HyperLogLog, |s, keys, counts| match counts {
+    Counts::Each(0) => Ok(()),
+    Counts::Each(_) => {
+        HyperLogLog::update(s, keys);
+        Ok(())
+    }
+    Counts::PerItem(c) if c.len() != keys.len() => Err(SketchError::parameter(
+        "counts",
+        format!("{} counts for {} items", c.len(), keys.len()),
+    )),
+    Counts::PerItem(c) => {
+        let mut start = 0;
+        // Runs of items with a positive count, each added as a batch.
+        while start < c.len() {
+            let end = c[start..]
+                .iter()
+                .position(|&n| n == 0)
+                .map_or(c.len(), |i| start + i);
+            HyperLogLog::update(s, &keys.sub(start..end));
+            start = c[end..]
+                .iter()
+                .position(|&n| n != 0)
+                .map_or(c.len(), |i| end + i);
+        }
+        Ok(())
+    }
+});
