@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import Counter
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
-from sketchy import CountMinSketch, hash_many
+from sketchy import CountMinSketch
 
 
 def zipf_stream(n: int, a: float, seed: int, universe: int = 100_000) -> np.ndarray:
@@ -140,33 +140,10 @@ def test_merge_of_parts_equals_the_whole():
     assert parts[0] != whole  # `+` did not touch its operands
 
 
-@pytest.mark.parametrize(
-    ("other", "name"),
-    [
-        (CountMinSketch(width=100, depth=4, seed=5), "width"),
-        (CountMinSketch(width=500, depth=3, seed=5), "depth"),
-        (CountMinSketch(width=500, depth=4, seed=6), "seed"),
-        (CountMinSketch(width=500, depth=4, seed=5, conservative=True), "conservative"),
-    ],
-)
-def test_merge_mismatch_names_the_parameter(other, name):
-    cms = CountMinSketch(width=500, depth=4, seed=5)
-    with pytest.raises(ValueError, match=f"different {name}"):
-        cms.merge(other)
-    with pytest.raises(ValueError, match=f"different {name}"):
-        cms + other
-
-
-def test_copy_clear_eq_sizeof():
+def test_sizeof_is_the_counters():
+    # Copies, clearing and equality are checked for every sketch in test_contract.py.
     cms = CountMinSketch(width=1000, depth=5)
     cms.update(range(100))
-    twin = cms.copy()
-    assert twin == cms and twin is not cms and copy.deepcopy(cms) == cms and copy.copy(cms) == cms
-    twin.add(1)
-    assert twin != cms
-    twin.clear()
-    assert twin == CountMinSketch(width=1000, depth=5) and twin.total == 0
-    assert cms != "not a sketch"
     counters = 1000 * 5 * 8
     assert counters <= cms.__sizeof__() <= counters * 1.05 + 256
     big = CountMinSketch(width=2**20, depth=8)
@@ -220,10 +197,9 @@ def test_failed_batches_change_nothing():
     cms = CountMinSketch(width=64, depth=3)
     cms.update(["a", "b"])
     before = cms.to_bytes()
-    for bad in (["c", None], ["c", ("t",)], [1, 2**70], np.array([1.0j])):
-        with pytest.raises((TypeError, OverflowError)):
-            cms.update(bad)
-        assert cms.to_bytes() == before
+    # Bad items are checked for every sketch in test_contract.py; here, bad counts.
+    with pytest.raises(TypeError):
+        cms.update(np.array([1.0j]))
     for counts, error in [
         ([1, -1], ValueError),
         ([1], ValueError),
@@ -248,4 +224,9 @@ def test_estimate_many_matches_getitem():
     probe = list(range(50)) + ["absent"]
     assert cms.estimate_many(probe).tolist() == [cms[x] for x in probe]
     assert cms.estimate_many(np.arange(50)).tolist() == [cms[x] for x in range(50)]
-    assert hash_many(["x"]).shape == (1,)  # the same item encoding as hash_many
+    # Items keep one encoding whatever the batch: numpy widths, Arrow and lists agree.
+    ints = [cms[x] for x in range(50)]
+    for dtype in (np.int8, np.uint16, np.int32, np.uint64):
+        assert cms.estimate_many(np.arange(50, dtype=dtype)).tolist() == ints
+    words = ["absent", "x", "zürich"]
+    assert cms.estimate_many(pa.array(words)).tolist() == [cms[w] for w in words]

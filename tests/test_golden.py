@@ -39,7 +39,12 @@ def test_every_file_is_listed_and_every_kind_and_state_is_there():
     states = {(f.split("-")[0], dict(facts).get("sparse")) for f, facts in MANIFEST.items()}
     assert {("hll", "1"), ("hll", "0"), ("cms", None), ("topk", None)} <= states
     assert any("merged" in f for f in MANIFEST) and any("conservative" in f for f in MANIFEST)
-    kinds = {field.split()[1].split(":")[0] for facts in MANIFEST.values() for field, _ in facts if field.startswith("entry ")}
+    kinds = {
+        field.split()[1].split(":")[0]
+        for facts in MANIFEST.values()
+        for field, _ in facts
+        if field.startswith("entry ")
+    }
     assert kinds == {"str", "bytes", "int", "float"}
 
 

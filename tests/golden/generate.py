@@ -18,7 +18,15 @@ import numpy as np
 from sketchy import CountMinSketch, HyperLogLog, TopK
 
 HERE = Path(__file__).parent
-PROBES = ["str:apple", "str:zürich", "bytes:00ff10", "int:-7", "int:18446744073709551615", "float:2.5", "int:3"]
+PROBES = [
+    "str:apple",
+    "str:zürich",
+    "bytes:00ff10",
+    "int:-7",
+    "int:18446744073709551615",
+    "float:2.5",
+    "int:3",
+]
 
 
 def item(spec: str):
