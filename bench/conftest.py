@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+import sysconfig
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 N = 1_000_000
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @pytest.fixture(scope="session")
@@ -65,6 +70,62 @@ def int64_keys(rng) -> np.ndarray:
 def zipf_str_keys(int64_keys) -> list[str]:
     """The same 1,000,000 Zipf items as short str."""
     return [f"item-{v}" for v in int64_keys.tolist()]
+
+
+@pytest.fixture(scope="session")
+def identifier_tokens() -> list[str]:
+    """1,000,000 identifier tokens of the Python standard library's ``.py`` files, in file order.
+
+    Real text: short (about 5 bytes on average), Zipf-like (``self``, ``the``, ``if``... come first),
+    some 40k distinct. The files are read in sorted order (``site-packages`` left out), so the tokens
+    are the same on every run of one Python version.
+    """
+    root = Path(sysconfig.get_paths()["stdlib"])
+    files = sorted(
+        (p for p in root.rglob("*.py") if "site-packages" not in p.relative_to(root).parts),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    tokens: list[str] = []
+    for path in files:
+        tokens += IDENTIFIER.findall(path.read_text(encoding="utf-8", errors="replace"))
+        if len(tokens) >= N:
+            break
+    if not tokens:
+        raise RuntimeError(f"no .py files under {root}")
+    while len(tokens) < N:
+        tokens += tokens[: N - len(tokens)]
+    return tokens[:N]
+
+
+@pytest.fixture(scope="session")
+def identifier_arrow(identifier_tokens):
+    """``identifier_tokens`` as one contiguous Arrow ``string`` array without nulls."""
+    pa = pytest.importorskip("pyarrow")
+    return pa.array(identifier_tokens, type=pa.string())
+
+
+def zipf_int64(n: int, seed: int) -> np.ndarray:
+    """``n`` int64 items, Zipf-distributed (a=1.2) over ten million values (about 9% distinct at 10M)."""
+    return (np.random.default_rng(seed).zipf(1.2, n) % 10_000_000).astype(np.int64)
+
+
+@pytest.fixture(scope="session")
+def int64_10m() -> np.ndarray:
+    """10,000,000 Zipf int64 items (some 880k distinct)."""
+    return zipf_int64(10 * N, seed=20261124)
+
+
+@pytest.fixture(scope="session")
+def int64_10m_arrow(int64_10m):
+    """``int64_10m`` as an Arrow ``int64`` array over the same buffer (no copy)."""
+    pa = pytest.importorskip("pyarrow")
+    return pa.array(int64_10m)
+
+
+@pytest.fixture(scope="module")
+def int64_30m() -> np.ndarray:
+    """30,000,000 Zipf int64 items (240 MB, freed after the module that asks for them)."""
+    return zipf_int64(30 * N, seed=20261125)
 
 
 @pytest.fixture(scope="session")

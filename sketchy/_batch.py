@@ -4,8 +4,9 @@ Lists, tuples and plain numeric numpy arrays are read by Rust directly; everythi
 first and leaves as one of:
 
 - a one-dimensional, C-contiguous, native-endian numeric numpy array (borrowed by Rust);
-- ``("var32" | "var64", "str" | "bytes", offsets, data)``: an Arrow variable-width layout, read
-  straight from the Arrow buffers (no Python object per item);
+- ``("var32" | "var64", "utf8" | "str" | "bytes", offsets, data)``: an Arrow variable-width layout,
+  read straight from the Arrow buffers (no Python object per item); ``"utf8"`` is text that Arrow
+  has validated, ``"str"`` text still to be checked;
 - ``("fixed_bytes", uint8 array, width)`` / ``("fixed_ucs4", uint32 array, width)``: numpy ``S``/``U``;
 - a list, or any other iterable, whose items Rust converts one by one.
 
@@ -148,7 +149,8 @@ def _arrow(obj: Any) -> Any:
             np.frombuffer(offsets, dtype=offset_type)[obj.offset : obj.offset + len(obj) + 1], offset_type
         )
         data = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-        kind = "str" if (pa.types.is_string(t) or pa.types.is_large_string(t)) else "bytes"
+        # "utf8": Arrow has checked the data (Rust checks only the offsets); "str" would check again.
+        kind = "utf8" if (pa.types.is_string(t) or pa.types.is_large_string(t)) else "bytes"
         return ("var64" if large else "var32", kind, offsets, data)
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_boolean(t):
         return _numpy(obj.to_numpy(zero_copy_only=False))

@@ -176,6 +176,26 @@ fn with_item_slow<R>(
     Err(unsupported(obj, position))
 }
 
+/// What the bytes of a variable-width batch are.
+#[derive(Clone, Copy)]
+pub enum VarKind {
+    Bytes,
+    /// Text to check for UTF-8 (sketchy's own readers).
+    Str,
+    /// Arrow strings, which Arrow has checked to be UTF-8 already.
+    Utf8,
+}
+
+/// The view of a variable-width batch.
+fn var_keys<'a>(data: &'a [u8], offsets: Offsets<'a>, kind: VarKind) -> PyResult<Keys<'a>> {
+    match kind {
+        VarKind::Utf8 => Keys::utf8(data, offsets),
+        VarKind::Str => Keys::var(data, offsets, Kinds::Uniform(ItemKind::Str)),
+        VarKind::Bytes => Keys::var(data, offsets, Kinds::Uniform(ItemKind::Bytes)),
+    }
+    .py()
+}
+
 /// A batch of items ready for the core: borrowed numpy buffers or one owned buffer.
 pub enum Batch<'py> {
     I8(PyReadonlyArray1<'py, i8>),
@@ -192,12 +212,12 @@ pub enum Batch<'py> {
     Var32 {
         data: PyReadonlyArray1<'py, u8>,
         offsets: PyReadonlyArray1<'py, i32>,
-        kind: ItemKind,
+        kind: VarKind,
     },
     Var64 {
         data: PyReadonlyArray1<'py, u8>,
         offsets: PyReadonlyArray1<'py, i64>,
-        kind: ItemKind,
+        kind: VarKind,
     },
     /// numpy `S` and `U` arrays, viewed as bytes / UCS-4 code units.
     FixedBytes {
@@ -406,8 +426,9 @@ impl<'py> Batch<'py> {
     fn from_spec(spec: &Bound<'py, PyTuple>) -> PyResult<Self> {
         let tag: String = spec.get_item(0)?.extract()?;
         let kind_of = |name: &str| match name {
-            "str" => Ok(ItemKind::Str),
-            "bytes" => Ok(ItemKind::Bytes),
+            "str" => Ok(VarKind::Str),
+            "utf8" => Ok(VarKind::Utf8),
+            "bytes" => Ok(VarKind::Bytes),
             other => Err(PyValueError::new_err(format!(
                 "unknown item kind {other:?}"
             ))),
@@ -568,22 +589,12 @@ impl<'py> Batch<'py> {
                 data,
                 offsets,
                 kind,
-            } => Keys::var(
-                slice(data)?,
-                Offsets::I32(slice(offsets)?),
-                Kinds::Uniform(*kind),
-            )
-            .py()?,
+            } => var_keys(slice(data)?, Offsets::I32(slice(offsets)?), *kind)?,
             Batch::Var64 {
                 data,
                 offsets,
                 kind,
-            } => Keys::var(
-                slice(data)?,
-                Offsets::I64(slice(offsets)?),
-                Kinds::Uniform(*kind),
-            )
-            .py()?,
+            } => var_keys(slice(data)?, Offsets::I64(slice(offsets)?), *kind)?,
             Batch::FixedBytes { data, width } => Keys::fixed_bytes(slice(data)?, *width).py()?,
             Batch::FixedUcs4 { data, width } => Keys::fixed_ucs4(slice(data)?, *width).py()?,
             Batch::Buffer(buffer) => buffer.keys(),

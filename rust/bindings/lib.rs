@@ -15,6 +15,18 @@ mod top_k;
 
 use pyo3::prelude::*;
 
+/// Rust allocations of this module (not Python's) go to jemalloc: see Cargo.toml.
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options (its `malloc_conf`, which it declares weak): transparent huge pages for the
+/// memory it maps, so that a large output takes a page fault per 2 MiB instead of per 4 KiB. The
+/// hashes of 10M int64 took 29 ms with 4 KiB pages, 11.6 ms with huge ones (Polars: 9.4 ms).
+#[cfg(all(target_os = "linux", not(target_env = "musl")))]
+#[export_name = "_rjem_malloc_conf"]
+static JEMALLOC_CONF: &[u8; 11] = b"thp:always\0";
+
 // Not free-threading safe yet: list items are read borrowed (`PyList_GET_ITEM`), which another
 // thread could free without the GIL. Until that has a critical section, the GIL stays on.
 #[pymodule(gil_used = true)]

@@ -17,7 +17,7 @@
 
 use crate::error::{Result, SketchError};
 use crate::format::{check, Kind, Reader, Writer};
-use crate::hash::item_hash128;
+use crate::hash::{item_hash128, Xxh3x128};
 use crate::keys::Keys;
 use crate::parallel;
 
@@ -322,22 +322,19 @@ impl CountMinSketch {
             block.len = 0;
             // The closure is inlined into each kind of batch: a call per item costs more than the
             // hash itself.
-            let seed = self.seed;
+            let hash = Xxh3x128::new(self.seed);
             match counts {
-                Counts::Each(count) => chunk.for_each(
+                Counts::Each(count) => chunk.for_each_hash(
+                    &hash,
                     #[inline(always)]
-                    |_, item| block.push(item_hash128(item, seed), count),
+                    |h| block.push(h, count),
                 ),
                 Counts::PerItem(per_item) => {
                     let mut counts = per_item[start..].iter();
-                    chunk.for_each(
+                    chunk.for_each_hash(
+                        &hash,
                         #[inline(always)]
-                        |_, item| {
-                            block.push(
-                                item_hash128(item, seed),
-                                counts.next().copied().unwrap_or(0),
-                            )
-                        },
+                        |h| block.push(h, counts.next().copied().unwrap_or(0)),
                     )
                 }
             }
@@ -434,10 +431,11 @@ impl CountMinSketch {
 
     fn estimate_into(&self, keys: &Keys, out: &mut [u64]) {
         let mut block = Block::default();
+        let hash = Xxh3x128::new(self.seed);
         for (start, out) in (0..keys.len()).step_by(BLOCK).zip(out.chunks_mut(BLOCK)) {
             block.len = 0;
             keys.sub(start..start + out.len())
-                .for_each(|_, item| block.push(self.hash(item), 0));
+                .for_each_hash(&hash, |h| block.push(h, 0));
             self.estimate_block(&block, out);
         }
     }

@@ -3,6 +3,7 @@
 use crate::error::{Result, SketchError};
 use crate::keys::Keys;
 use crate::murmur3;
+use crate::parallel;
 use xxhash_rust::{xxh3, xxh32, xxh64};
 
 /// A hash function, by the name users pass to `hash_many(algorithm=...)`.
@@ -103,16 +104,6 @@ impl Algorithm {
     }
 }
 
-#[inline(always)]
-fn fill<T, F: Fn(&[u8]) -> T>(keys: &Keys, out: &mut [T], f: F) {
-    let mut slots = out.iter_mut();
-    keys.for_each(|_, bytes| {
-        if let Some(slot) = slots.next() {
-            *slot = f(bytes);
-        }
-    });
-}
-
 fn check_len(keys: &Keys, out_len: usize) -> Result<()> {
     if keys.len() != out_len {
         return Err(SketchError::input(format!(
@@ -129,8 +120,8 @@ pub fn hash_many_32(algorithm: Algorithm, keys: &Keys, seed: u64, out: &mut [u32
     check_len(keys, out.len())?;
     let seed32 = seed as u32;
     match algorithm {
-        Algorithm::Murmur3_32 => fill(keys, out, |b| murmur3::murmur3_32(b, seed32)),
-        Algorithm::Xxh32 => fill(keys, out, |b| xxh32::xxh32(b, seed32)),
+        Algorithm::Murmur3_32 => fill(keys, out, &ByBytes(|b| murmur3::murmur3_32(b, seed32))),
+        Algorithm::Xxh32 => fill(keys, out, &ByBytes(|b| xxh32::xxh32(b, seed32))),
         other => return Err(wrong_width(other, "32")),
     }
     Ok(())
@@ -141,8 +132,8 @@ pub fn hash_many_64(algorithm: Algorithm, keys: &Keys, seed: u64, out: &mut [u64
     algorithm.check_seed(seed)?;
     check_len(keys, out.len())?;
     match algorithm {
-        Algorithm::Xxh64 => fill(keys, out, |b| xxh64::xxh64(b, seed)),
-        Algorithm::Xxh3_64 => fill(keys, out, |b| xxh3::xxh3_64_with_seed(b, seed)),
+        Algorithm::Xxh64 => fill(keys, out, &ByBytes(|b| xxh64::xxh64(b, seed))),
+        Algorithm::Xxh3_64 => fill(keys, out, &Xxh3x64::new(seed)),
         other => return Err(wrong_width(other, "64")),
     }
     Ok(())
@@ -159,8 +150,12 @@ pub fn hash_many_128(
     check_len(keys, out.len())?;
     let split = |h: u128| [h as u64, (h >> 64) as u64];
     match algorithm {
-        Algorithm::Murmur3_128 => fill(keys, out, |b| split(murmur3::murmur3_128(b, seed as u32))),
-        Algorithm::Xxh3_128 => fill(keys, out, |b| split(xxh3::xxh3_128_with_seed(b, seed))),
+        Algorithm::Murmur3_128 => fill(
+            keys,
+            out,
+            &ByBytes(|b| split(murmur3::murmur3_128(b, seed as u32))),
+        ),
+        Algorithm::Xxh3_128 => fill(keys, out, &Pair(Xxh3x128::new(seed))),
         other => return Err(wrong_width(other, "128")),
     }
     Ok(())
@@ -174,6 +169,210 @@ fn wrong_width(algorithm: Algorithm, bits: &str) -> SketchError {
 }
 
 /// The hash every sketch uses for an item: 64-bit XXH3, seeded with the sketch's seed.
+/// A seeded hash of items, in two forms that agree: `bytes` hashes an item's canonical bytes,
+/// `word` a number's canonical 8 bytes given as their little-endian `u64` (a fixed-width kernel,
+/// without the length dispatch of the general one). Batches of numbers go through `word`.
+pub trait ItemHash: Sync {
+    type Output: Copy + Send + Default;
+    fn bytes(&self, item: &[u8]) -> Self::Output;
+    #[inline(always)]
+    fn word(&self, word: u64) -> Self::Output {
+        self.bytes(&word.to_le_bytes())
+    }
+    /// The hash of every item of a variable-width column (`offsets` checked), in order.
+    #[inline(always)]
+    fn for_each_var<T: Copy + TryInto<usize>>(
+        &self,
+        data: &[u8],
+        offsets: &[T],
+        mut f: impl FnMut(Self::Output),
+    ) {
+        let at = |v: T| v.try_into().unwrap_or(0);
+        for w in offsets.windows(2) {
+            f(self.bytes(&data[at(w[0])..at(w[1])]));
+        }
+    }
+    /// [`ItemHash::for_each_var`] into `out`, one slot per item.
+    #[inline(always)]
+    fn fill_var<T: Copy + TryInto<usize>>(
+        &self,
+        data: &[u8],
+        offsets: &[T],
+        out: &mut [Self::Output],
+    ) {
+        let at = |v: T| v.try_into().unwrap_or(0);
+        for (o, w) in out.iter_mut().zip(offsets.windows(2)) {
+            *o = self.bytes(&data[at(w[0])..at(w[1])]);
+        }
+    }
+}
+
+/// The first 72 bytes of XXH3's default secret (all that inputs of up to 16 bytes use).
+const SECRET: [u8; 72] = [
+    0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
+    0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
+    0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
+    0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
+    0x3c, 0x28, 0x52, 0xbb, 0x91, 0xc3, 0x00, 0xcb,
+];
+
+/// `readLE64` of the secret at `at`.
+const fn secret64(at: usize) -> u64 {
+    let mut v = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        v |= (SECRET[at + i] as u64) << (8 * i);
+        i += 1;
+    }
+    v
+}
+
+const SECRET_8: u64 = secret64(8);
+const SECRET_16: u64 = secret64(16);
+const SECRET_24: u64 = secret64(24);
+const PRIME_MX1: u64 = 0x1656_6791_9e37_79f9;
+const PRIME_MX2: u64 = 0x9fb2_1c65_1e98_df25;
+const PRIME64_1: u64 = 0x9e37_79b1_85eb_ca87;
+
+/// XXH3's seed mixing for inputs of 4 to 8 bytes.
+#[inline(always)]
+fn short_seed(seed: u64) -> u64 {
+    seed ^ (u64::from((seed as u32).swap_bytes()) << 32)
+}
+
+/// XXH3-64 with a seed: `xxh3_64_with_seed`, and its 8-byte path written out (XXH3_len_4to8_64b).
+#[derive(Clone, Copy, Debug)]
+pub struct Xxh3x64 {
+    seed: u64,
+    flip: u64,
+}
+
+#[inline(always)]
+fn xxh3_avalanche(mut h: u64) -> u64 {
+    h ^= h >> 37;
+    h = h.wrapping_mul(PRIME_MX1);
+    h ^ (h >> 32)
+}
+
+#[inline(always)]
+fn strong_avalanche(mut h: u64, len: u64) -> u64 {
+    h ^= h.rotate_left(49) ^ h.rotate_left(24);
+    h = h.wrapping_mul(PRIME_MX2);
+    h ^= (h >> 35).wrapping_add(len);
+    h = h.wrapping_mul(PRIME_MX2);
+    h ^ (h >> 28)
+}
+
+impl Xxh3x64 {
+    pub fn new(seed: u64) -> Self {
+        let flip = (SECRET_8 ^ SECRET_16).wrapping_sub(short_seed(seed));
+        Xxh3x64 { seed, flip }
+    }
+}
+
+impl ItemHash for Xxh3x64 {
+    type Output = u64;
+
+    #[inline(always)]
+    fn bytes(&self, item: &[u8]) -> u64 {
+        xxh3::xxh3_64_with_seed(item, self.seed)
+    }
+    #[inline(always)]
+    fn word(&self, word: u64) -> u64 {
+        // input64 = readLE32(input + 4) + (readLE32(input) << 32): the word's halves swapped.
+        strong_avalanche(word.rotate_left(32) ^ self.flip, 8)
+    }
+}
+
+/// XXH3-128 with a seed, as `(low, high)`: `xxh3_128_with_seed`, and its 8-byte path written out
+/// (XXH3_len_4to8_128b).
+#[derive(Clone, Copy, Debug)]
+pub struct Xxh3x128 {
+    seed: u64,
+    flip: u64,
+}
+
+impl Xxh3x128 {
+    pub fn new(seed: u64) -> Self {
+        let flip = (SECRET_16 ^ SECRET_24).wrapping_add(short_seed(seed));
+        Xxh3x128 { seed, flip }
+    }
+}
+
+impl ItemHash for Xxh3x128 {
+    type Output = (u64, u64);
+    #[inline(always)]
+    fn bytes(&self, item: &[u8]) -> (u64, u64) {
+        item_hash128(item, self.seed)
+    }
+    #[inline(always)]
+    fn word(&self, word: u64) -> (u64, u64) {
+        let m = u128::from(word ^ self.flip) * u128::from(PRIME64_1.wrapping_add(8 << 2));
+        let (mut lo, mut hi) = (m as u64, (m >> 64) as u64);
+        hi = hi.wrapping_add(lo << 1);
+        lo ^= hi >> 3;
+        lo ^= lo >> 35;
+        lo = lo.wrapping_mul(PRIME_MX2);
+        lo ^= lo >> 28;
+        (lo, xxh3_avalanche(hi))
+    }
+}
+
+/// A 128-bit hash as the `[low, high]` pair `hash_many` returns.
+struct Pair<H>(H);
+
+impl<H: ItemHash<Output = (u64, u64)>> ItemHash for Pair<H> {
+    type Output = [u64; 2];
+    #[inline(always)]
+    fn bytes(&self, item: &[u8]) -> [u64; 2] {
+        let (lo, hi) = self.0.bytes(item);
+        [lo, hi]
+    }
+    #[inline(always)]
+    fn word(&self, word: u64) -> [u64; 2] {
+        let (lo, hi) = self.0.word(word);
+        [lo, hi]
+    }
+}
+
+/// Any algorithm through its byte kernel.
+struct ByBytes<T, F: Fn(&[u8]) -> T + Sync>(F);
+
+impl<T: Copy + Send + Default, F: Fn(&[u8]) -> T + Sync> ItemHash for ByBytes<T, F> {
+    type Output = T;
+    #[inline(always)]
+    fn bytes(&self, item: &[u8]) -> T {
+        (self.0)(item)
+    }
+}
+
+/// Items per thread below which `hash_many` stays on one thread.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// Hashes every item of `keys` into `out` (one slot per item), large batches on all cores.
+fn fill<H: ItemHash>(keys: &Keys, out: &mut [H::Output], hash: &H) {
+    let threads = parallel::threads_for(keys.len(), PARALLEL_MIN);
+    if threads <= 1 {
+        return keys.hash_into(hash, out);
+    }
+    let share = keys.len().div_ceil(threads);
+    let (first, rest) = out.split_at_mut(share.min(out.len()));
+    // One lock per share, never contended: it only hands each thread its slice of `out`.
+    let rest: Vec<std::sync::Mutex<&mut [H::Output]>> =
+        rest.chunks_mut(share).map(std::sync::Mutex::new).collect();
+    parallel::for_each_share(
+        keys.len(),
+        rest.len() + 1,
+        |range| keys.sub(range).hash_into(hash, first),
+        |t, range| {
+            let mut out = rest[t - 1]
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            keys.sub(range).hash_into(hash, &mut out);
+        },
+    );
+}
+
 #[inline(always)]
 pub fn item_hash64(bytes: &[u8], seed: u64) -> u64 {
     xxh3::xxh3_64_with_seed(bytes, seed)
@@ -236,6 +435,47 @@ mod tests {
                 }
             };
             assert_eq!(batch, singles, "{}", a.name());
+        }
+    }
+
+    #[test]
+    fn word_kernels_equal_the_byte_kernels() {
+        let mut x = 0x0123_4567_89ab_cdefu64;
+        let seeds = [
+            0,
+            1,
+            7,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX,
+            0x9e37_79b9_7f4a_7c15,
+        ];
+        for i in 0..20_000u64 {
+            // A spread of words: small, negative, random.
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let word = match i % 4 {
+                0 => i,
+                1 => (i as i64).wrapping_neg() as u64,
+                2 => x,
+                _ => x >> (i % 64),
+            };
+            let seed = seeds[(i % 7) as usize] ^ (i / 7);
+            let bytes = word.to_le_bytes();
+            let h64 = Xxh3x64::new(seed);
+            assert_eq!(
+                h64.word(word),
+                xxh3::xxh3_64_with_seed(&bytes, seed),
+                "{word} {seed}"
+            );
+            let h128 = Xxh3x128::new(seed);
+            let full = xxh3::xxh3_128_with_seed(&bytes, seed);
+            assert_eq!(
+                h128.word(word),
+                (full as u64, (full >> 64) as u64),
+                "{word} {seed}"
+            );
         }
     }
 

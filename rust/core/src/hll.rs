@@ -20,7 +20,7 @@
 
 use crate::error::{Result, SketchError};
 use crate::format::{check, Kind, Reader, Writer};
-use crate::hash::item_hash64;
+use crate::hash::{item_hash64, Xxh3x64};
 use crate::keys::Keys;
 use crate::parallel;
 
@@ -31,15 +31,7 @@ const PARALLEL_HASH_CHUNK: usize = 1 << 18;
 
 /// Fills `out` with the hashes of `keys`.
 fn hash_into(keys: &Keys, seed: u64, out: &mut [u64]) {
-    let mut slots = out.iter_mut();
-    keys.for_each(
-        #[inline(always)]
-        |_, item| {
-            if let Some(slot) = slots.next() {
-                *slot = item_hash64(item, seed);
-            }
-        },
-    );
+    keys.hash_into(&Xxh3x64::new(seed), out);
 }
 
 /// The precision of sparse entries.
@@ -216,9 +208,9 @@ impl HyperLogLog {
     /// Adds a batch of items.
     pub fn update(&mut self, keys: &Keys) {
         let seed = self.seed;
+        let hash = Xxh3x64::new(seed);
         let done = self.fill_sparse(keys.len(), |range, f| {
-            keys.sub(range)
-                .for_each(|_, item| f(item_hash64(item, seed)))
+            keys.sub(range).for_each_hash(&hash, f)
         });
         let p = self.p;
         let Registers::Dense(registers) = &mut self.registers else {
@@ -227,9 +219,10 @@ impl HyperLogLog {
         let (hip, kxq) = (&mut self.hip, &mut self.kxq);
         let rest = keys.sub(done..keys.len());
         if parallel::threads_for(rest.len(), PARALLEL_HASH_CHUNK) < 2 {
-            rest.for_each(
+            rest.for_each_hash(
+                &hash,
                 #[inline(always)]
-                |_, item| Self::add_dense(p, registers, hip, kxq, item_hash64(item, seed)),
+                |h| Self::add_dense(p, registers, hip, kxq, h),
             );
             return;
         }

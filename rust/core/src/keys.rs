@@ -7,6 +7,7 @@
 //!   `-0.0` mapped to `0.0` and every NaN mapped to one canonical quiet NaN.
 
 use crate::error::{Result, SketchError};
+use crate::hash::ItemHash;
 
 /// The Python type an item came from: kept by `TopK` to give back the object that went in.
 /// It is not part of an item's identity (that is its canonical bytes).
@@ -50,14 +51,19 @@ pub fn encode_u64(value: u64) -> [u8; 8] {
 
 #[inline(always)]
 pub fn encode_f64(value: f64) -> [u8; 8] {
-    let bits = if value.is_nan() {
+    canonical_f64_bits(value).to_le_bytes()
+}
+
+/// The bits of a float's canonical encoding (as a little-endian `u64`).
+#[inline(always)]
+pub fn canonical_f64_bits(value: f64) -> u64 {
+    if value.is_nan() {
         CANONICAL_NAN_BITS
     } else if value == 0.0 {
         0 // -0.0 == 0.0: both become +0.0
     } else {
         value.to_bits()
-    };
-    bits.to_le_bytes()
+    }
 }
 
 /// Encodes an integer given as `i128` (what the bindings extract from a Python int), raising
@@ -223,6 +229,18 @@ impl<'a> Keys<'a> {
         })
     }
 
+    /// An Arrow `string`/`large_string` column, whose data Arrow has already checked to be UTF-8: only
+    /// the offsets are checked (a second pass over the data costs as much as hashing it). Were the
+    /// data not UTF-8 after all, nothing unsafe follows: TopK gives such items back with U+FFFD.
+    pub fn utf8(data: &'a [u8], offsets: Offsets<'a>) -> Result<Self> {
+        offsets.check(data.len())?;
+        Ok(Keys::Var {
+            data,
+            offsets,
+            kinds: Kinds::Uniform(ItemKind::Str),
+        })
+    }
+
     /// A numpy `S` array's buffer: `data.len()` must be a multiple of `width`.
     pub fn fixed_bytes(data: &'a [u8], width: usize) -> Result<Self> {
         if width == 0 || !data.len().is_multiple_of(width) {
@@ -320,6 +338,65 @@ impl<'a> Keys<'a> {
                 data: &data[r.start * width..r.end * width],
                 width,
             },
+        }
+    }
+
+    /// Calls `f(hash)` with the hash of every item, in order: numbers through the hash's 8-byte
+    /// kernel ([`ItemHash::word`]), other items through its byte kernel.
+    #[inline(always)]
+    pub fn for_each_hash<H: ItemHash>(&self, hash: &H, mut f: impl FnMut(H::Output)) {
+        match *self {
+            Keys::I8(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
+            Keys::I16(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
+            Keys::I32(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
+            Keys::I64(a) => a.iter().for_each(|&v| f(hash.word(v as u64))),
+            Keys::U8(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
+            Keys::U16(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
+            Keys::U32(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
+            Keys::U64(a) => a.iter().for_each(|&v| f(hash.word(v))),
+            Keys::F32(a) => a
+                .iter()
+                .for_each(|&v| f(hash.word(canonical_f64_bits(f64::from(v))))),
+            Keys::F64(a) => a.iter().for_each(|&v| f(hash.word(canonical_f64_bits(v)))),
+            // The kinds do not matter to a hash: lists (one kind per item) take this path too.
+            Keys::Var { data, offsets, .. } => match offsets {
+                Offsets::I32(o) => hash.for_each_var(data, o, f),
+                Offsets::I64(o) => hash.for_each_var(data, o, f),
+                Offsets::Usize(o) => hash.for_each_var(data, o, f),
+            },
+            _ => self.for_each(|_, item| f(hash.bytes(item))),
+        }
+    }
+
+    /// The hash of every item into `out`, one slot per item (extra slots are left as they are).
+    #[inline]
+    pub fn hash_into<H: ItemHash>(&self, hash: &H, out: &mut [H::Output]) {
+        macro_rules! zip {
+            ($a:expr, $w:expr) => {
+                for (o, &v) in out.iter_mut().zip($a) {
+                    *o = hash.word($w(v));
+                }
+            };
+        }
+        match *self {
+            Keys::I64(a) => zip!(a, |v: i64| v as u64),
+            Keys::U64(a) => zip!(a, |v: u64| v),
+            Keys::I32(a) => zip!(a, |v: i32| i64::from(v) as u64),
+            Keys::U32(a) => zip!(a, u64::from),
+            Keys::F64(a) => zip!(a, canonical_f64_bits),
+            Keys::Var { data, offsets, .. } => match offsets {
+                Offsets::I32(o) => hash.fill_var(data, o, out),
+                Offsets::I64(o) => hash.fill_var(data, o, out),
+                Offsets::Usize(o) => hash.fill_var(data, o, out),
+            },
+            _ => {
+                let mut slots = out.iter_mut();
+                self.for_each_hash(hash, |h| {
+                    if let Some(slot) = slots.next() {
+                        *slot = h;
+                    }
+                });
+            }
         }
     }
 
