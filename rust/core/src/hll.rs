@@ -29,11 +29,6 @@ pub const MAX_PRECISION: u8 = 18;
 /// Items hashed per round when a large batch is hashed on two threads.
 const PARALLEL_HASH_CHUNK: usize = 1 << 18;
 
-/// Fills `out` with the hashes of `keys`.
-fn hash_into(keys: &Keys, seed: u64, out: &mut [u64]) {
-    keys.hash_into(&Xxh3x64::new(seed), out);
-}
-
 /// The precision of sparse entries.
 const SPARSE_P: u32 = 25;
 /// The largest rank at the sparse precision: 64 - 25 + 1.
@@ -218,7 +213,8 @@ impl HyperLogLog {
         };
         let (hip, kxq) = (&mut self.hip, &mut self.kxq);
         let rest = keys.sub(done..keys.len());
-        if parallel::threads_for(rest.len(), PARALLEL_HASH_CHUNK) < 2 {
+        let threads = parallel::threads_for(rest.len(), PARALLEL_HASH_CHUNK / 2);
+        if threads < 2 {
             rest.for_each_hash(
                 &hash,
                 #[inline(always)]
@@ -226,20 +222,42 @@ impl HyperLogLog {
             );
             return;
         }
-        // A large batch: another thread hashes the second half of each chunk while this one hashes
-        // the first; the registers (and HIP, which depends on the order) are then updated in order,
-        // on this thread alone, with exactly the result of a single thread.
-        let mut hashes = vec![0u64; PARALLEL_HASH_CHUNK];
-        for start in (0..rest.len()).step_by(PARALLEL_HASH_CHUNK) {
-            let chunk = rest.sub(start..(start + PARALLEL_HASH_CHUNK).min(rest.len()));
-            let hashes = &mut hashes[..chunk.len()];
-            let half = chunk.len() / 2;
-            let (first, second) = hashes.split_at_mut(half);
-            parallel::join(
-                || hash_into(&chunk.sub(half..chunk.len()), seed, second),
-                || hash_into(&chunk.sub(0..half), seed, first),
+        // A large batch, a chunk at a time: all threads hash their share of the chunk and keep only
+        // the items that can raise a register, those whose rank is above the register as it was
+        // before the chunk (registers only grow, so the others cannot change it within the chunk
+        // either); this thread then applies the kept items in order. Registers and HIP (which
+        // depends on the order) come out exactly as from one thread, and once the registers fill
+        // up, nearly every item is dropped on the other threads.
+        let mut mine = Vec::new();
+        // Small chunks first: while the registers are low, most items are kept, and the sooner
+        // the registers are raised the more the next chunks drop.
+        let mut size = PARALLEL_HASH_CHUNK / 8;
+        let mut start = 0;
+        while start < rest.len() {
+            let chunk = rest.sub(start..(start + size).min(rest.len()));
+            start += chunk.len();
+            size = (size * 2).min(PARALLEL_HASH_CHUNK);
+            let before: &[u8] = registers;
+            let keep = |keys: &Keys, out: &mut Vec<u64>| {
+                keys.for_each_hash(&hash, |h| {
+                    let index = (h >> (64 - u32::from(p))) as usize;
+                    if rank_at(h, u32::from(p)) as u8 > before[index] {
+                        out.push(h);
+                    }
+                })
+            };
+            mine.clear();
+            let ((), others) = parallel::for_each_share(
+                chunk.len(),
+                threads.min(parallel::threads_for(chunk.len(), PARALLEL_HASH_CHUNK / 16)),
+                |range| keep(&chunk.sub(range), &mut mine),
+                |_, range| {
+                    let mut kept = Vec::new();
+                    keep(&chunk.sub(range), &mut kept);
+                    kept
+                },
             );
-            for &h in hashes.iter() {
+            for &h in mine.iter().chain(others.iter().flatten()) {
                 Self::add_dense(p, registers, hip, kxq, h);
             }
         }
