@@ -7,6 +7,7 @@ import pickle
 import random
 import subprocess
 import sys
+import threading
 from decimal import Decimal
 
 import mmh3
@@ -394,3 +395,37 @@ def test_large_batches_are_hashed_in_a_pipeline_with_the_same_result():
     late_nan = [{f"f{j}": 1.0 for j in range(10)} for _ in range(20_000)] + [{"x": math.nan}]
     with pytest.raises(ValueError, match="NaN"):
         FeatureHasher(64, dtype=np.int64).transform(late_nan)
+
+
+def test_one_hasher_shared_by_threads_gives_the_serial_results():
+    """transform (which hashes on a second thread for large batches) and transform_one from 8 threads
+    at once: the same matrices and rows as one after the other, and no exception."""
+    hasher = FeatureHasher(n_features=2**12)
+    batches = [
+        [{f"f{(t * 7 + i) % 300}": float(i % 5), "city": f"c{i % 11}"} for i in range(30_000)]
+        for t in range(8)
+    ]
+    serial = [hasher.transform(b) for b in batches]
+    rows = [hasher.transform_one(b[0]) for b in batches]
+    results: dict[int, object] = {}
+    errors: list[BaseException] = []
+
+    def run(t: int) -> None:
+        try:
+            results[t] = (
+                hasher.transform(batches[t]),
+                [hasher.transform_one(batches[t][0]) for _ in range(200)],
+            )
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == [] and len(results) == 8
+    for t in range(8):
+        matrix, ones = results[t]
+        assert (matrix != serial[t]).nnz == 0 and matrix.shape == serial[t].shape
+        assert all(row == rows[t] for row in ones)

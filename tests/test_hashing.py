@@ -354,3 +354,88 @@ def test_hash_many_on_polars():
         assert sketchy.hash_many(pl.Series(values)).tolist() == [sketchy.xxh3_64(v) for v in values]
     with pytest.raises(TypeError, match="position 1"):
         sketchy.hash_many(pl.Series([1, None, 3]))
+
+
+def text_forms(keys: list[str]):
+    """The same str keys as every input ``hash_many`` takes."""
+    import pandas as pd
+    import polars as pl
+    import pyarrow as pa
+
+    yield "list", keys
+    yield "tuple", tuple(keys)
+    yield "generator", (k for k in keys)
+    yield "numpy object", np.array(keys, dtype=object)
+    if all("\0" not in k for k in keys):  # numpy U strips trailing NULs, as numpy does
+        yield "numpy U", np.array(keys, dtype=str)
+    yield "pandas", pd.Series(keys, dtype=object)
+    yield "pandas arrow", pd.Series(keys, dtype="string[pyarrow]")
+    yield "arrow", pa.array(keys, type=pa.string())
+    yield "arrow large", pa.array(keys, type=pa.large_string())
+    yield "arrow view", pa.array(keys, type=pa.string_view())
+    yield (
+        "arrow chunked",
+        pa.chunked_array([keys[: len(keys) // 2], keys[len(keys) // 2 :]], type=pa.string()),
+    )
+    yield "arrow sliced", pa.array(["x", *keys, "y"], type=pa.string())[1:-1]
+    yield "polars", pl.Series(keys, dtype=pl.String)
+
+
+# Lone surrogates cannot be encoded: they are tested on their own.
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+
+
+@given(keys=st.lists(TEXT, min_size=1, max_size=80), seed=st.integers(0, 2**64 - 1))
+def test_every_text_input_gives_the_reference_hashes(keys, seed):
+    for name, reference in REFERENCE.items():
+        seed_here = seed % 2 ** SEED_BITS[name]
+        want = [reference(k.encode(), seed_here) for k in keys]
+        for form, batch in text_forms(keys):
+            if form == "numpy U":
+                want_here = [reference(k.rstrip("\0").encode(), seed_here) for k in keys]
+            else:
+                want_here = want
+            got = sketchy.hash_many(batch, name, seed_here)
+            assert batch_as_ints(name, got) == want_here, (name, form)
+
+
+INT_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+@given(
+    values=st.lists(st.integers(-(2**63), 2**64 - 1), min_size=1, max_size=300),
+    seed_any=st.integers(0, 2**64 - 1),
+)
+def test_every_integer_input_gives_the_reference_hashes(values, seed_any):
+    """Numbers go through fixed-width kernels: each must equal the reference on the 8-byte encoding."""
+    import polars as pl
+    import pyarrow as pa
+
+    encoded = [struct.pack("<Q", v % 2**64) for v in values]
+    for name, reference in REFERENCE.items():
+        seed = seed_any % 2 ** SEED_BITS[name]
+        want = [reference(e, seed) for e in encoded]
+        assert batch_as_ints(name, sketchy.hash_many(values, name, seed)) == want, name
+        for dtype in INT_DTYPES:
+            info = np.iinfo(dtype)
+            fits = [v for v in values if info.min <= v <= info.max]
+            if not fits:
+                continue
+            want_fits = [reference(struct.pack("<Q", v % 2**64), seed) for v in fits]
+            for batch in (np.array(fits, dtype=dtype), pa.array(fits, type=pa.from_numpy_dtype(dtype))):
+                assert batch_as_ints(name, sketchy.hash_many(batch, name, seed)) == want_fits, (name, dtype)
+        signed = [v for v in values if v < 2**63]
+        if signed:
+            got = sketchy.hash_many(pl.Series(signed, dtype=pl.Int64), name, seed)
+            assert batch_as_ints(name, got) == [reference(struct.pack("<q", v), seed) for v in signed], name
+
+
+@given(values=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=200))
+def test_every_float_input_gives_the_reference_hashes(values):
+    def canonical(x: float) -> bytes:
+        return struct.pack("<d", float("nan") if math.isnan(x) else 0.0 if x == 0 else x)
+
+    for name, reference in REFERENCE.items():
+        want = [reference(canonical(x), 7) for x in values]
+        for batch in (values, np.array(values, dtype=np.float64)):
+            assert batch_as_ints(name, sketchy.hash_many(batch, name, 7)) == want, name

@@ -8,7 +8,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyFloat, PyFrozenSet, PyInt, PyList, PySet, PyString, PyTuple};
-use sketchy_core::feature_hashing::{canonical_row, Csr, FeatureHasher, Value};
+use sketchy_core::feature_hashing::{canonical_row, Csr, FeatureHasher, Tokens, Value};
 use sketchy_core::parallel;
 
 use crate::errors::IntoPyResult;
@@ -30,55 +30,6 @@ enum Dtype {
     F32,
     I64,
     I32,
-}
-
-/// The features of observations, flattened: token `i` is `data[ends[i - 1]..ends[i]]` with value
-/// `values[i]`; `row_ends[r]` is the number of tokens up to the end of row `r`.
-#[derive(Default)]
-struct Tokens {
-    data: Vec<u8>,
-    ends: Vec<usize>,
-    values: Vec<f64>,
-    row_ends: Vec<usize>,
-}
-
-impl Tokens {
-    fn clear(&mut self) {
-        self.data.clear();
-        self.ends.clear();
-        self.values.clear();
-        self.row_ends.clear();
-    }
-
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    fn push(&mut self, token: &[u8], value: f64) {
-        self.data.extend_from_slice(token);
-        self.ends.push(self.data.len());
-        self.values.push(value);
-    }
-
-    /// The token `"{key}={value}"` (both already as UTF-8) with value 1.
-    fn push_pair(&mut self, key: &[u8], value: &[u8]) {
-        self.data.extend_from_slice(key);
-        self.data.push(b'=');
-        self.data.extend_from_slice(value);
-        self.ends.push(self.data.len());
-        self.values.push(1.0);
-    }
-
-    fn end_row(&mut self) {
-        self.row_ends.push(self.values.len());
-    }
-
-    /// Token `i` and its value.
-    #[inline(always)]
-    fn get(&self, i: usize) -> (&[u8], f64) {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        (&self.data[start..self.ends[i]], self.values[i])
-    }
 }
 
 /// `str(obj)` as UTF-8, as `"%s" % obj` formats it.
@@ -130,7 +81,7 @@ fn feature(key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, out: &mut Tokens) -
     }
     if value.is_instance_of::<PyString>() {
         // A string value: the token "name=value", with value 1; any key, formatted with str().
-        return formatted(key, |k| formatted(value, |v| out.push_pair(k, v)))?;
+        return formatted(key, |k| formatted(value, |v| out.push_string(k, v)))?;
     }
     if value.is_exact_instance_of::<PyList>()
         || value.is_exact_instance_of::<PyTuple>()
@@ -148,7 +99,7 @@ fn feature(key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>, out: &mut Tokens) -
                         type_name(&item)
                     )));
                 }
-                formatted(&item, |v| out.push_pair(k, v))?;
+                formatted(&item, |v| out.push_string(k, v))?;
             }
             Ok(())
         })?;
@@ -167,7 +118,7 @@ fn numeric_feature(
     if v == 0.0 {
         return Ok(()); // skipped before the name is checked, as in scikit-learn
     }
-    out.push(name_bytes(key)?, v);
+    out.push_number(name_bytes(key)?, v);
     Ok(())
 }
 
@@ -256,25 +207,6 @@ fn observation(
         }
     }
     out.end_row();
-    Ok(())
-}
-
-/// Hashes the tokens of whole rows into `csr` (runs with the GIL released).
-fn hash_rows<T: Value>(
-    hasher: &FeatureHasher,
-    tokens: &Tokens,
-    csr: &mut Csr<T>,
-) -> sketchy_core::Result<()> {
-    let mut token = 0;
-    for &row_end in &tokens.row_ends {
-        while token < row_end {
-            let (bytes, value) = tokens.get(token);
-            let (index, negate) = hasher.bucket(bytes);
-            csr.push(index, T::from_f64(FeatureHasher::signed(negate, value))?);
-            token += 1;
-        }
-        csr.end_row();
-    }
     Ok(())
 }
 
@@ -520,7 +452,7 @@ impl PyFeatureHashing {
                 }
                 Ok(chunk.len() >= CHUNK_TOKENS)
             },
-            |chunk: &mut Tokens| hash_rows(&hasher, chunk, &mut csr),
+            |chunk: &mut Tokens| hasher.hash_rows(chunk, &mut csr),
             Tokens::clear,
             |wait| py.detach(wait),
         )
@@ -546,16 +478,12 @@ impl PyFeatureHashing {
                 None => fresh.insert(Tokens::default()),
             };
             let drain = |tokens: &mut Tokens, entries: &mut Vec<(u32, T)>| -> PyResult<()> {
-                for i in 0..tokens.len() {
-                    let (bytes, value) = tokens.get(i);
-                    let (index, negate) = self.hasher.bucket(bytes);
-                    entries.push((
-                        index,
-                        T::from_f64(FeatureHasher::signed(negate, value)).py()?,
-                    ));
-                }
-                tokens.clear();
-                Ok(())
+                let mut failed = Ok(());
+                tokens.take_each(|token, value| match self.hasher.entry(token, value) {
+                    Ok(entry) => entries.push(entry),
+                    Err(err) => failed = Err(err),
+                });
+                failed.py()
             };
             tokens.clear();
             match (self.input_type, x.cast_exact::<PyDict>()) {
@@ -567,12 +495,11 @@ impl PyFeatureHashing {
                         {
                             let v = number.value();
                             if v != 0.0 {
-                                let (index, negate) = self.hasher.bucket(str_bytes(name)?);
-                                entries.push((
-                                    index,
-                                    T::from_f64(FeatureHasher::signed(negate, v)).py()?,
-                                ));
-                                if T::RETURNS_F64 && !negate {
+                                let (index, entry) =
+                                    self.hasher.entry::<T>(str_bytes(name)?, v).py()?;
+                                entries.push((index, entry));
+                                // The output is the input float itself when it is not negated.
+                                if T::RETURNS_F64 && entry.to_f64().to_bits() == v.to_bits() {
                                     reusable.push((index, value));
                                 }
                             }

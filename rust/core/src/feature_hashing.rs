@@ -196,6 +196,111 @@ pub fn canonical_row<T: Value>(row: &mut [(u32, T)]) -> Option<usize> {
     Some(out)
 }
 
+/// The features of observations, flattened into tokens and values by scikit-learn's rules: a
+/// numeric feature is its name with its value (zeros skipped), a string feature the token
+/// `"name=value"` with value 1 (and a collection of strings one such token per string). Token `i`
+/// is `data[ends[i - 1]..ends[i]]` with value `values[i]`; `row_ends[r]` counts the tokens up to
+/// the end of row `r`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tokens {
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    values: Vec<f64>,
+    row_ends: Vec<usize>,
+}
+
+impl Tokens {
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.values.clear();
+        self.row_ends.clear();
+    }
+
+    /// The number of tokens.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The number of complete rows.
+    pub fn rows(&self) -> usize {
+        self.row_ends.len()
+    }
+
+    /// A feature with a numeric value: the token is the name. A zero value adds nothing (scikit-learn
+    /// skips it before it looks at the name).
+    #[inline]
+    pub fn push_number(&mut self, name: &[u8], value: f64) {
+        if value != 0.0 {
+            self.data.extend_from_slice(name);
+            self.ends.push(self.data.len());
+            self.values.push(value);
+        }
+    }
+
+    /// A feature with a string value: the token `"{name}={value}"` (both as UTF-8) with value 1.
+    #[inline]
+    pub fn push_string(&mut self, name: &[u8], value: &[u8]) {
+        self.data.extend_from_slice(name);
+        self.data.push(b'=');
+        self.data.extend_from_slice(value);
+        self.ends.push(self.data.len());
+        self.values.push(1.0);
+    }
+
+    /// Ends the current observation.
+    pub fn end_row(&mut self) {
+        self.row_ends.push(self.values.len());
+    }
+
+    /// Token `i` and its value.
+    #[inline(always)]
+    pub fn get(&self, i: usize) -> (&[u8], f64) {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        (&self.data[start..self.ends[i]], self.values[i])
+    }
+
+    /// Drops the tokens, keeping the rows' ends: for a caller that hashes tokens as they come.
+    pub fn take_each(&mut self, mut f: impl FnMut(&[u8], f64)) {
+        for i in 0..self.len() {
+            let (token, value) = self.get(i);
+            f(token, value);
+        }
+        self.data.clear();
+        self.ends.clear();
+        self.values.clear();
+    }
+}
+
+impl FeatureHasher {
+    /// The column and signed value of one token, in the output dtype.
+    #[inline(always)]
+    pub fn entry<T: Value>(&self, token: &[u8], value: f64) -> Result<(u32, T)> {
+        let (index, negate) = self.bucket(token);
+        Ok((index, T::from_f64(Self::signed(negate, value))?))
+    }
+
+    /// Hashes the tokens of whole rows into `csr`, one CSR row per observation: the columns of a
+    /// row sorted and the values of a column summed (see [`Csr::end_row`]).
+    pub fn hash_rows<T: Value>(&self, tokens: &Tokens, csr: &mut Csr<T>) -> Result<()> {
+        let mut token = 0;
+        for &row_end in &tokens.row_ends {
+            while token < row_end {
+                let (bytes, value) = tokens.get(token);
+                let (index, value) = self.entry(bytes, value)?;
+                csr.push(index, value);
+                token += 1;
+            }
+            csr.end_row();
+        }
+        Ok(())
+    }
+}
+
 /// The three arrays of a CSR matrix, built row by row; each row is put in canonical form (see
 /// [`canonical_row`]) as it ends.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -257,6 +362,76 @@ impl<T: Value> Csr<T> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    /// A feature: its name and a number or a string.
+    type Feature<'a> = (&'a str, Option<f64>, Option<&'a str>);
+
+    fn csr_of(hasher: &FeatureHasher, rows: &[&[Feature]]) -> Csr<f64> {
+        let mut tokens = Tokens::default();
+        for row in rows {
+            for &(name, number, string) in *row {
+                match (number, string) {
+                    (Some(v), _) => tokens.push_number(name.as_bytes(), v),
+                    (_, Some(s)) => tokens.push_string(name.as_bytes(), s.as_bytes()),
+                    _ => unreachable!(),
+                }
+            }
+            tokens.end_row();
+        }
+        let mut csr = Csr::new();
+        hasher.hash_rows(&tokens, &mut csr).unwrap();
+        csr
+    }
+
+    #[test]
+    fn rows_equal_scikit_learns() {
+        // sklearn.feature_extraction.FeatureHasher(n_features=16).transform([
+        //     {"dog": 1.5, "cat": "tabby", "zero": 0.0}, {"dog": -2, "dog2": 3.0}, {}])
+        let hasher = FeatureHasher::new(16, true, 0).unwrap();
+        let csr = csr_of(
+            &hasher,
+            &[
+                &[
+                    ("dog", Some(1.5), None),
+                    ("cat", None, Some("tabby")),
+                    ("zero", Some(0.0), None),
+                ],
+                &[("dog", Some(-2.0), None), ("dog2", Some(3.0), None)],
+                &[],
+            ],
+        );
+        assert_eq!(csr.indptr, [0, 2, 4, 4]);
+        assert_eq!(csr.indices, [4, 5, 5, 12]);
+        assert_eq!(csr.data, [-1.0, -1.5, 2.0, -3.0]);
+        // FeatureHasher(n_features=2**20, alternate_sign=False).transform(
+        //     [{"city=Paris": 1.0, "temp": 21.5}]): a string feature is the token "name=value".
+        let hasher = FeatureHasher::new(1 << 20, false, 0).unwrap();
+        let csr = csr_of(
+            &hasher,
+            &[&[("city", None, Some("Paris")), ("temp", Some(21.5), None)]],
+        );
+        assert_eq!(
+            (csr.indices.as_slice(), csr.data.as_slice()),
+            (&[493975, 662641][..], &[21.5, 1.0][..])
+        );
+    }
+
+    #[test]
+    fn zeros_are_skipped_and_collisions_summed() {
+        let hasher = FeatureHasher::new(1, false, 0).unwrap();
+        let csr = csr_of(
+            &hasher,
+            &[&[
+                ("a", Some(0.0), None),
+                ("b", Some(2.0), None),
+                ("c", Some(0.5), None),
+            ]],
+        );
+        assert_eq!((csr.indices, csr.data), (vec![0], vec![2.5]));
+        let mut tokens = Tokens::default();
+        tokens.push_number(b"x", -0.0);
+        assert!(tokens.is_empty());
+    }
 
     #[test]
     fn parameters_are_checked() {
