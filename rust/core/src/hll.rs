@@ -29,6 +29,40 @@ pub const MAX_PRECISION: u8 = 18;
 /// Items hashed per round when a large batch is hashed on two threads.
 const PARALLEL_HASH_CHUNK: usize = 1 << 18;
 
+/// Items hashed at a time while the sketch is sparse.
+const SPARSE_CHUNK: usize = 4096;
+
+/// The entries of `chunk` with one per index (the largest rank), sorted, into `out`: through a small
+/// open-addressing table (`table`, reused), so that only distinct entries are sorted.
+fn distinct_entries(chunk: &[u32], table: &mut Vec<u32>, out: &mut Vec<u32>) {
+    const EMPTY: u32 = u32::MAX; // never an entry: index < 2**25, rank < 64
+    let bits = (2 * chunk.len())
+        .max(16)
+        .next_power_of_two()
+        .trailing_zeros();
+    table.clear();
+    table.resize(1 << bits, EMPTY);
+    let mask = (1usize << bits) - 1;
+    for &e in chunk {
+        let mut slot = ((e >> 6).wrapping_mul(0x9e37_79b1) >> (32 - bits)) as usize;
+        loop {
+            let t = table[slot];
+            if t == EMPTY {
+                table[slot] = e;
+                break;
+            }
+            if t >> 6 == e >> 6 {
+                table[slot] = t.max(e);
+                break;
+            }
+            slot = (slot + 1) & mask;
+        }
+    }
+    out.clear();
+    out.extend(table.iter().copied().filter(|&t| t != EMPTY));
+    out.sort_unstable();
+}
+
 /// The precision of sparse entries.
 const SPARSE_P: u32 = 25;
 /// The largest rank at the sparse precision: 64 - 25 + 1.
@@ -264,10 +298,11 @@ impl HyperLogLog {
     }
 
     /// Adds the first of `n` hashes, produced range by range by `hashes(range, sink)`, while the
-    /// sketch is sparse; returns how many it took. A chunk that cannot cross the switch to dense is
-    /// sorted and merged into the entries at once (inserting one by one shifts the list each time);
-    /// near the switch, one hash at a time, so that the switch happens at exactly the same item as
-    /// with `add` (the HIP estimate starts there).
+    /// sketch is sparse; returns how many it took. Hashes are taken a chunk at a time, sorted and
+    /// merged into the entries at once (inserting one by one shifts the list each time). In the chunk
+    /// that would take the entries past their limit, the item that does is found first: the chunk is
+    /// merged up to it and the sketch turns dense there, at exactly the item where `add` would turn it
+    /// (the HIP estimate starts there).
     fn fill_sparse(
         &mut self,
         n: usize,
@@ -275,42 +310,61 @@ impl HyperLogLog {
     ) -> usize {
         let mut done = 0;
         let mut chunk = Vec::new();
+        let (mut sorted, mut table) = (Vec::new(), Vec::new());
+        let limit = self.sparse_limit();
         while done < n {
-            let room = match &self.registers {
-                Registers::Sparse(entries) => self.sparse_limit() - entries.len(),
-                Registers::Dense(_) => break,
+            let Registers::Sparse(entries) = &self.registers else {
+                break;
             };
-            if room < 16 {
-                hashes(done..done + 1, &mut |h| self.add_hash(h));
-                done += 1;
-                continue;
-            }
-            let end = (done + room).min(n);
+            let room = limit - entries.len();
+            // At least a few thousand items per chunk: a stream with many repeats adds few entries
+            // per chunk, and each merge costs a pass over the entries.
+            let end = (done + room.max(SPARSE_CHUNK)).min(n);
             chunk.clear();
             hashes(done..end, &mut |h| chunk.push(sparse_entry(h)));
-            self.merge_sparse(&mut chunk);
-            done = end;
+            // The usual case: the whole chunk fits. Its distinct entries (a stream repeats itself:
+            // often a small part of the chunk) are sorted and merged.
+            distinct_entries(&chunk, &mut table, &mut sorted);
+            let merged = Self::merged_entries(entries, &sorted);
+            if merged.len() <= limit {
+                self.registers = Registers::Sparse(merged);
+                done = end;
+                continue;
+            }
+            // The chunk takes the entries past their limit: the item that makes `room + 1` new
+            // entries is the switch. Merge up to it, and turn dense.
+            let mut new_indices = std::collections::HashSet::new();
+            let known = |index: u32| entries.binary_search_by_key(&index, |e| e >> 6).is_ok();
+            let take = chunk
+                .iter()
+                .position(|&e| {
+                    !known(e >> 6) && new_indices.insert(e >> 6) && new_indices.len() > room
+                })
+                .map_or(chunk.len(), |i| i + 1);
+            chunk.truncate(take);
+            chunk.sort_unstable();
+            let merged = Self::merged_entries(entries, &chunk);
+            self.registers = Registers::Sparse(merged);
+            done += take;
+            self.densify();
         }
         done
     }
 
-    /// Merges unsorted entries into the sparse list (which must stay within its limit).
-    fn merge_sparse(&mut self, chunk: &mut [u32]) {
-        let Registers::Sparse(entries) = &mut self.registers else {
-            return;
-        };
-        chunk.sort_unstable();
-        let mut merged: Vec<u32> = Vec::with_capacity(entries.len() + chunk.len());
+    /// The sparse entries `entries` and `sorted` (sorted too) together: one per index, the largest
+    /// rank.
+    fn merged_entries(entries: &[u32], sorted: &[u32]) -> Vec<u32> {
+        let mut merged: Vec<u32> = Vec::with_capacity(entries.len() + sorted.len());
         let (mut i, mut j) = (0, 0);
-        while i < entries.len() || j < chunk.len() {
-            let take_chunk = match (entries.get(i), chunk.get(j)) {
+        while i < entries.len() || j < sorted.len() {
+            let take_chunk = match (entries.get(i), sorted.get(j)) {
                 (Some(&a), Some(&b)) => b >> 6 < a >> 6 || (b >> 6 == a >> 6 && b > a),
                 (None, Some(_)) => true,
                 _ => false,
             };
             let e = if take_chunk {
                 j += 1;
-                chunk[j - 1]
+                sorted[j - 1]
             } else {
                 i += 1;
                 entries[i - 1]
@@ -321,7 +375,7 @@ impl HyperLogLog {
                 _ => merged.push(e),
             }
         }
-        *entries = merged;
+        merged
     }
 
     /// The linear-counting estimate of the sparse entries, at precision 25.
@@ -767,6 +821,25 @@ mod tests {
             batch.update(&Keys::U64(&items));
             assert_eq!(batch, one);
             assert_eq!(batch.to_bytes(), one.to_bytes(), "p={p} n={n}"); // HIP state too
+        }
+        // Streams of repeats that reach the sparse limit (m/4 entries) late, in the middle of a
+        // chunk, or never: the switch to dense must happen at the same item.
+        for (p, n, distinct) in [
+            (14i64, 120_000u64, 4200u64),
+            (14, 50_000, 4000),
+            (10, 30_000, 257),
+            (10, 9_000, 300),
+        ] {
+            let items: Vec<u64> = (0..n).map(|i| (i * i + 7 * i) % distinct).collect();
+            let mut one = HyperLogLog::new(p, 1).unwrap();
+            items.iter().for_each(|i| one.add(&i.to_le_bytes()));
+            let mut batch = HyperLogLog::new(p, 1).unwrap();
+            batch.update(&Keys::U64(&items));
+            assert_eq!(
+                batch.to_bytes(),
+                one.to_bytes(),
+                "p={p} n={n} distinct={distinct}"
+            );
         }
     }
 
