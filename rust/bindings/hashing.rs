@@ -165,28 +165,25 @@ pub fn hash_many<'py>(
     let seed = seed_arg(seed, algorithm.max_seed())?;
     let batch = Batch::extract(keys)?;
     let n = batch.len()?;
+    // Chunks come in order: each appends its hashes (written once, never zeroed first).
     Ok(match algorithm.width() {
         Width::W32 => {
-            let mut out = vec![0u32; n];
-            batch.pipelined(py, |start, keys| {
-                hash_many_32(algorithm, keys, seed, &mut out[start..start + keys.len()])
-            })?;
+            let mut out = Vec::with_capacity(n);
+            batch.pipelined(py, |_, keys| hash_many_32(algorithm, keys, seed, &mut out))?;
             out.into_pyarray(py).into_any()
         }
         Width::W64 => {
-            let mut out = vec![0u64; n];
-            batch.pipelined(py, |start, keys| {
-                hash_many_64(algorithm, keys, seed, &mut out[start..start + keys.len()])
-            })?;
+            let mut out = Vec::with_capacity(n);
+            batch.pipelined(py, |_, keys| hash_many_64(algorithm, keys, seed, &mut out))?;
             out.into_pyarray(py).into_any()
         }
         Width::W128 => {
-            let mut out = vec![0u64; 2 * n];
-            batch.pipelined(py, |start, keys| {
-                let out = &mut out[2 * start..2 * (start + keys.len())];
-                hash_many_128(algorithm, keys, seed, out.as_chunks_mut::<2>().0)
-            })?;
-            out.into_pyarray(py).reshape([n, 2])?.into_any()
+            let mut out: Vec<[u64; 2]> = Vec::with_capacity(n);
+            batch.pipelined(py, |_, keys| hash_many_128(algorithm, keys, seed, &mut out))?;
+            out.into_flattened()
+                .into_pyarray(py)
+                .reshape([n, 2])?
+                .into_any()
         }
     })
 }

@@ -1,7 +1,7 @@
 //! The six hash functions of sketchy, one at a time and over a batch of [`Keys`].
 
 use crate::error::{Result, SketchError};
-use crate::keys::Keys;
+use crate::keys::{Keys, Slot};
 use crate::murmur3;
 use crate::parallel;
 use xxhash_rust::{xxh3, xxh32, xxh64};
@@ -104,58 +104,70 @@ impl Algorithm {
     }
 }
 
-fn check_len(keys: &Keys, out_len: usize) -> Result<()> {
-    if keys.len() != out_len {
-        return Err(SketchError::input(format!(
-            "output holds {out_len} hashes for {} keys",
-            keys.len()
-        )));
+/// Appends the hashes of `keys` to `out`, written once each into its spare capacity (no zeroing
+/// of a large output first), large batches on all cores.
+fn append<H: ItemHash>(keys: &Keys, out: &mut Vec<H::Output>, hash: &H) {
+    let n = keys.len();
+    out.reserve(n);
+    let written = fill(keys, &mut out.spare_capacity_mut()[..n], hash);
+    if written == n {
+        let len = out.len();
+        // SAFETY: `fill` wrote each of the first `n` spare slots (it returns how many it wrote, and
+        // the slots were exactly `n`, one per key), and `reserve(n)` made room for them.
+        unsafe { out.set_len(len + n) };
     }
-    Ok(())
 }
 
-/// Hashes every key with a 32-bit algorithm into `out` (one slot per key).
-pub fn hash_many_32(algorithm: Algorithm, keys: &Keys, seed: u64, out: &mut [u32]) -> Result<()> {
+/// Appends the hash of every key with a 32-bit algorithm to `out`.
+pub fn hash_many_32(
+    algorithm: Algorithm,
+    keys: &Keys,
+    seed: u64,
+    out: &mut Vec<u32>,
+) -> Result<()> {
     algorithm.check_seed(seed)?;
-    check_len(keys, out.len())?;
     let seed32 = seed as u32;
     match algorithm {
-        Algorithm::Murmur3_32 => fill(keys, out, &ByBytes(|b| murmur3::murmur3_32(b, seed32))),
-        Algorithm::Xxh32 => fill(keys, out, &ByBytes(|b| xxh32::xxh32(b, seed32))),
+        Algorithm::Murmur3_32 => append(keys, out, &ByBytes(|b| murmur3::murmur3_32(b, seed32))),
+        Algorithm::Xxh32 => append(keys, out, &ByBytes(|b| xxh32::xxh32(b, seed32))),
         other => return Err(wrong_width(other, "32")),
     }
     Ok(())
 }
 
-/// Hashes every key with a 64-bit algorithm into `out`.
-pub fn hash_many_64(algorithm: Algorithm, keys: &Keys, seed: u64, out: &mut [u64]) -> Result<()> {
+/// Appends the hash of every key with a 64-bit algorithm to `out`.
+pub fn hash_many_64(
+    algorithm: Algorithm,
+    keys: &Keys,
+    seed: u64,
+    out: &mut Vec<u64>,
+) -> Result<()> {
     algorithm.check_seed(seed)?;
-    check_len(keys, out.len())?;
     match algorithm {
-        Algorithm::Xxh64 => fill(keys, out, &ByBytes(|b| xxh64::xxh64(b, seed))),
-        Algorithm::Xxh3_64 => fill(keys, out, &Xxh3x64::new(seed)),
+        Algorithm::Xxh64 => append(keys, out, &ByBytes(|b| xxh64::xxh64(b, seed))),
+        Algorithm::Xxh3_64 => append(keys, out, &Xxh3x64::new(seed)),
         other => return Err(wrong_width(other, "64")),
     }
     Ok(())
 }
 
-/// Hashes every key with a 128-bit algorithm into `out` as `[low 64 bits, high 64 bits]`.
+/// Appends the hash of every key with a 128-bit algorithm to `out`, as `[low 64 bits, high 64
+/// bits]`.
 pub fn hash_many_128(
     algorithm: Algorithm,
     keys: &Keys,
     seed: u64,
-    out: &mut [[u64; 2]],
+    out: &mut Vec<[u64; 2]>,
 ) -> Result<()> {
     algorithm.check_seed(seed)?;
-    check_len(keys, out.len())?;
     let split = |h: u128| [h as u64, (h >> 64) as u64];
     match algorithm {
-        Algorithm::Murmur3_128 => fill(
+        Algorithm::Murmur3_128 => append(
             keys,
             out,
             &ByBytes(|b| split(murmur3::murmur3_128(b, seed as u32))),
         ),
-        Algorithm::Xxh3_128 => fill(keys, out, &Pair(Xxh3x128::new(seed))),
+        Algorithm::Xxh3_128 => append(keys, out, &Pair(Xxh3x128::new(seed))),
         other => return Err(wrong_width(other, "128")),
     }
     Ok(())
@@ -192,17 +204,17 @@ pub trait ItemHash: Sync {
             f(self.bytes(&data[at(w[0])..at(w[1])]));
         }
     }
-    /// [`ItemHash::for_each_var`] into `out`, one slot per item.
+    /// [`ItemHash::for_each_var`] into `out`, one slot per item, each written once.
     #[inline(always)]
     fn fill_var<T: Copy + TryInto<usize>>(
         &self,
         data: &[u8],
         offsets: &[T],
-        out: &mut [Self::Output],
+        out: &mut [Slot<Self::Output>],
     ) {
         let at = |v: T| v.try_into().unwrap_or(0);
         for (o, w) in out.iter_mut().zip(offsets.windows(2)) {
-            *o = self.bytes(&data[at(w[0])..at(w[1])]);
+            o.write(self.bytes(&data[at(w[0])..at(w[1])]));
         }
     }
 }
@@ -349,8 +361,9 @@ impl<T: Copy + Send + Default, F: Fn(&[u8]) -> T + Sync> ItemHash for ByBytes<T,
 /// Items per thread below which `hash_many` stays on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// Hashes every item of `keys` into `out` (one slot per item), large batches on all cores.
-fn fill<H: ItemHash>(keys: &Keys, out: &mut [H::Output], hash: &H) {
+/// Hashes every item of `keys` into `out` (one slot per item), large batches on all cores; returns
+/// how many slots it wrote.
+fn fill<H: ItemHash>(keys: &Keys, out: &mut [Slot<H::Output>], hash: &H) -> usize {
     let threads = parallel::threads_for(keys.len(), PARALLEL_MIN);
     if threads <= 1 {
         return keys.hash_into(hash, out);
@@ -358,9 +371,9 @@ fn fill<H: ItemHash>(keys: &Keys, out: &mut [H::Output], hash: &H) {
     let share = keys.len().div_ceil(threads);
     let (first, rest) = out.split_at_mut(share.min(out.len()));
     // One lock per share, never contended: it only hands each thread its slice of `out`.
-    let rest: Vec<std::sync::Mutex<&mut [H::Output]>> =
+    let rest: Vec<std::sync::Mutex<&mut [Slot<H::Output>]>> =
         rest.chunks_mut(share).map(std::sync::Mutex::new).collect();
-    parallel::for_each_share(
+    let (mine, others) = parallel::for_each_share(
         keys.len(),
         rest.len() + 1,
         |range| keys.sub(range).hash_into(hash, first),
@@ -368,9 +381,10 @@ fn fill<H: ItemHash>(keys: &Keys, out: &mut [H::Output], hash: &H) {
             let mut out = rest[t - 1]
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            keys.sub(range).hash_into(hash, &mut out);
+            keys.sub(range).hash_into(hash, &mut out)
         },
     );
+    mine + others.iter().sum::<usize>()
 }
 
 #[inline(always)]
@@ -417,17 +431,17 @@ mod tests {
                 .collect();
             let batch: Vec<u128> = match a.width() {
                 Width::W32 => {
-                    let mut out = vec![0u32; 4];
+                    let mut out = Vec::new();
                     hash_many_32(a, &keys, 7, &mut out).unwrap();
                     out.into_iter().map(u128::from).collect()
                 }
                 Width::W64 => {
-                    let mut out = vec![0u64; 4];
+                    let mut out = Vec::new();
                     hash_many_64(a, &keys, 7, &mut out).unwrap();
                     out.into_iter().map(u128::from).collect()
                 }
                 Width::W128 => {
-                    let mut out = vec![[0u64; 2]; 4];
+                    let mut out = Vec::new();
                     hash_many_128(a, &keys, 7, &mut out).unwrap();
                     out.into_iter()
                         .map(|[lo, hi]| (u128::from(hi) << 64) | u128::from(lo))
@@ -489,8 +503,8 @@ mod tests {
             Err(SketchError::Overflow { .. })
         ));
         assert!(Algorithm::Xxh3_64.check_seed(u64::MAX).is_ok());
-        let mut out = [0u32; 0];
+        let mut out = Vec::new();
         assert!(hash_many_32(Algorithm::Murmur3_32, &Keys::I64(&[]), 1 << 40, &mut out).is_err());
-        assert!(hash_many_32(Algorithm::Murmur3_32, &Keys::I64(&[1]), 0, &mut out).is_err());
+        assert!(hash_many_32(Algorithm::Xxh3_64, &Keys::I64(&[1]), 0, &mut out).is_err());
     }
 }

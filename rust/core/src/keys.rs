@@ -9,6 +9,9 @@
 use crate::error::{Result, SketchError};
 use crate::hash::ItemHash;
 
+/// An output slot that hashing writes once: a large output need not be zeroed first.
+pub type Slot<T> = std::mem::MaybeUninit<T>;
+
 /// The Python type an item came from: kept by `TopK` to give back the object that went in.
 /// It is not part of an item's identity (that is its canonical bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -77,6 +80,74 @@ pub fn encode_int(value: i128) -> Result<([u8; 8], ItemKind)> {
         Err(SketchError::overflow(format!(
             "int {value} is outside the hashable range [-2**63, 2**64)"
         )))
+    }
+}
+
+/// A number's canonical 8 bytes as a little-endian `u64` (see the module docs).
+pub trait Word: Copy + Send + Sync {
+    fn word(self) -> u64;
+}
+
+macro_rules! word_by {
+    ($($t:ty => $e:expr),* $(,)?) => {
+        $(impl Word for $t {
+            #[inline(always)]
+            fn word(self) -> u64 {
+                $e(self)
+            }
+        })*
+    };
+}
+
+word_by! {
+    i8 => |v| i64::from(v) as u64,
+    i16 => |v| i64::from(v) as u64,
+    i32 => |v| i64::from(v) as u64,
+    i64 => |v| v as u64,
+    u8 => u64::from,
+    u16 => u64::from,
+    u32 => u64::from,
+    u64 => |v| v,
+    f32 => |v| canonical_f64_bits(f64::from(v)),
+    f64 => canonical_f64_bits,
+}
+
+/// The hashes of numbers into `out` (one slot per number, written once). The loop is compiled a second time for
+/// AVX2, chosen at run time where the processor has it: the 64-bit multiplies of a fixed-width hash
+/// then run four at a time (10M int64: 15 ms on one core without, 7 ms with).
+#[inline]
+pub fn hash_words<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<H::Output>]) {
+    #[inline(always)]
+    fn plain<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<H::Output>]) {
+        for (o, &v) in out.iter_mut().zip(values) {
+            o.write(hash.word(v.word()));
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2")]
+        fn avx2<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<H::Output>]) {
+            plain(values, hash, out)
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above), the one requirement of `avx2`.
+            unsafe { avx2(values, hash, out) };
+            return;
+        }
+    }
+    plain(values, hash, out)
+}
+
+/// Calls `f` with the hash of every number, in order, hashed a block at a time by [`hash_words`].
+#[inline(always)]
+fn for_each_word_hash<T: Word, H: ItemHash>(values: &[T], hash: &H, mut f: impl FnMut(H::Output)) {
+    const BLOCK: usize = 256;
+    let mut hashes = [Slot::new(H::Output::default()); BLOCK];
+    for block in values.chunks(BLOCK) {
+        let hashes = &mut hashes[..block.len()];
+        hash_words(block, hash, hashes);
+        // SAFETY: every slot holds a value: initialized above, and written by `hash_words` since.
+        hashes.iter().for_each(|h| f(unsafe { h.assume_init() }));
     }
 }
 
@@ -362,18 +433,16 @@ impl<'a> Keys<'a> {
     #[inline(always)]
     pub fn for_each_hash<H: ItemHash>(&self, hash: &H, mut f: impl FnMut(H::Output)) {
         match *self {
-            Keys::I8(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
-            Keys::I16(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
-            Keys::I32(a) => a.iter().for_each(|&v| f(hash.word(i64::from(v) as u64))),
-            Keys::I64(a) => a.iter().for_each(|&v| f(hash.word(v as u64))),
-            Keys::U8(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
-            Keys::U16(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
-            Keys::U32(a) => a.iter().for_each(|&v| f(hash.word(u64::from(v)))),
-            Keys::U64(a) => a.iter().for_each(|&v| f(hash.word(v))),
-            Keys::F32(a) => a
-                .iter()
-                .for_each(|&v| f(hash.word(canonical_f64_bits(f64::from(v))))),
-            Keys::F64(a) => a.iter().for_each(|&v| f(hash.word(canonical_f64_bits(v)))),
+            Keys::I8(a) => for_each_word_hash(a, hash, f),
+            Keys::I16(a) => for_each_word_hash(a, hash, f),
+            Keys::I32(a) => for_each_word_hash(a, hash, f),
+            Keys::I64(a) => for_each_word_hash(a, hash, f),
+            Keys::U8(a) => for_each_word_hash(a, hash, f),
+            Keys::U16(a) => for_each_word_hash(a, hash, f),
+            Keys::U32(a) => for_each_word_hash(a, hash, f),
+            Keys::U64(a) => for_each_word_hash(a, hash, f),
+            Keys::F32(a) => for_each_word_hash(a, hash, f),
+            Keys::F64(a) => for_each_word_hash(a, hash, f),
             // The kinds do not matter to a hash: lists (one kind per item) take this path too.
             Keys::Var { data, offsets, .. } => match offsets {
                 Offsets::I32(o) => hash.for_each_var(data, o, f),
@@ -384,22 +453,21 @@ impl<'a> Keys<'a> {
         }
     }
 
-    /// The hash of every item into `out`, one slot per item (extra slots are left as they are).
+    /// The hash of every item into `out`, one slot per item, each written once (extra slots are
+    /// left as they are). Returns how many were written: `min(self.len(), out.len())`.
     #[inline]
-    pub fn hash_into<H: ItemHash>(&self, hash: &H, out: &mut [H::Output]) {
-        macro_rules! zip {
-            ($a:expr, $w:expr) => {
-                for (o, &v) in out.iter_mut().zip($a) {
-                    *o = hash.word($w(v));
-                }
-            };
-        }
+    pub fn hash_into<H: ItemHash>(&self, hash: &H, out: &mut [Slot<H::Output>]) -> usize {
         match *self {
-            Keys::I64(a) => zip!(a, |v: i64| v as u64),
-            Keys::U64(a) => zip!(a, |v: u64| v),
-            Keys::I32(a) => zip!(a, |v: i32| i64::from(v) as u64),
-            Keys::U32(a) => zip!(a, u64::from),
-            Keys::F64(a) => zip!(a, canonical_f64_bits),
+            Keys::I8(a) => hash_words(a, hash, out),
+            Keys::I16(a) => hash_words(a, hash, out),
+            Keys::I32(a) => hash_words(a, hash, out),
+            Keys::I64(a) => hash_words(a, hash, out),
+            Keys::U8(a) => hash_words(a, hash, out),
+            Keys::U16(a) => hash_words(a, hash, out),
+            Keys::U32(a) => hash_words(a, hash, out),
+            Keys::U64(a) => hash_words(a, hash, out),
+            Keys::F32(a) => hash_words(a, hash, out),
+            Keys::F64(a) => hash_words(a, hash, out),
             Keys::Var { data, offsets, .. } => match offsets {
                 Offsets::I32(o) => hash.fill_var(data, o, out),
                 Offsets::I64(o) => hash.fill_var(data, o, out),
@@ -409,11 +477,12 @@ impl<'a> Keys<'a> {
                 let mut slots = out.iter_mut();
                 self.for_each_hash(hash, |h| {
                     if let Some(slot) = slots.next() {
-                        *slot = h;
+                        slot.write(h);
                     }
                 });
             }
         }
+        self.len().min(out.len())
     }
 
     /// Calls `f(kind, canonical_bytes)` for every item, in order.
