@@ -208,6 +208,16 @@ def test_a_call_back_into_the_sketch_while_it_reads_a_batch_is_refused(name):
 THREADS = 8
 
 
+def run_threads(threads: list[threading.Thread]) -> None:
+    """Starts the threads together and waits for them: a thread still running after two minutes is
+    a deadlock."""
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "deadlock"
+
+
 def operations(t: int):
     """Thread ``t``'s calls that change the sketch: ("update", batch), ("add", item), ("merge", t)."""
     rng = np.random.default_rng(t)
@@ -285,12 +295,7 @@ def test_threads_sharing_one_sketch_lose_nothing(name):
         except BaseException as e:  # reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "deadlock"
+    run_threads([threading.Thread(target=run, args=(t,)) for t in range(THREADS)])
     assert errors == []
     outcome = SKETCHES[name].outcome
     assert outcome(sketch) == outcome(run_serially(name, parts))
@@ -312,15 +317,7 @@ def test_crossed_merges_from_two_threads_do_not_deadlock(name):
         except BaseException as e:  # reported below
             errors.append(e)
 
-    threads = [
-        threading.Thread(target=merge_many, args=(a, b)),
-        threading.Thread(target=merge_many, args=(b, a)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "deadlock"
+    run_threads([threading.Thread(target=merge_many, args=(x, y)) for x, y in ((a, b), (b, a))])
     assert errors == []
     assert a != expected[0] and b != expected[1]
 
@@ -335,11 +332,7 @@ def test_threads_with_large_numpy_batches_on_separate_sketches_equal_serial(name
         sketches[t].update(data[t])
         shared.update(data[t])
 
-    threads = [threading.Thread(target=run, args=(t,)) for t in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads([threading.Thread(target=run, args=(t,)) for t in range(4)])
     for t in range(4):
         alone = SKETCHES[name].make()
         alone.update(data[t])

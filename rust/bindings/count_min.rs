@@ -179,14 +179,6 @@ impl PyCountMinSketch {
         Ok(out.into_pyarray(py).into_any())
     }
 
-    fn __add__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
-        self.merged(py, other)
-    }
-
-    fn __iadd__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
-        self.merge(py, other)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.lock(py)?;
         Ok(format!(
@@ -200,4 +192,4 @@ impl PyCountMinSketch {
     }
 }
 
-sketch_methods!(PyCountMinSketch, CountMinSketch);
+sketch_methods!(PyCountMinSketch, CountMinSketch, __add__, __iadd__);

@@ -116,14 +116,6 @@ impl PyHyperLogLog {
         self.inner.lock(py)?.estimate_bounds(num_std).py()
     }
 
-    fn __or__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
-        self.merged(py, other)
-    }
-
-    fn __ior__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
-        self.merge(py, other)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.lock(py)?;
         Ok(format!(
@@ -135,4 +127,4 @@ impl PyHyperLogLog {
     }
 }
 
-sketch_methods!(PyHyperLogLog, HyperLogLog);
+sketch_methods!(PyHyperLogLog, HyperLogLog, __or__, __ior__);

@@ -2,9 +2,10 @@
 //! serialization, pickling and memory size, around the core's [`sketchy_core::Sketch`] trait.
 
 /// Adds the shared methods to a frozen `#[pyclass]` holding its core sketch in `inner:
-/// Shared<$core>` (see `shared.rs`: every call locks it).
+/// Shared<$core>` (see `shared.rs`: every call locks it); `$op` and `$iop` are the merge operators
+/// (`__add__`/`__iadd__`, or `__or__`/`__ior__` for a union).
 macro_rules! sketch_methods {
-    ($class:ident, $core:ty) => {
+    ($class:ident, $core:ty, $op:ident, $iop:ident) => {
         impl From<$core> for $class {
             fn from(sketch: $core) -> Self {
                 $class {
@@ -86,13 +87,22 @@ macro_rules! sketch_methods {
                 Ok((from_bytes, (slf.get().to_bytes(slf.py())?,)))
             }
 
+            /// ``self`` and ``other`` merged into a new sketch.
+            fn $op(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<Self> {
+                self.merged(py, other)
+            }
+
+            fn $iop(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<()> {
+                self.merge(py, other)
+            }
+
             fn __sizeof__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<usize> {
                 Ok(sketchy_core::Sketch::memory_size(&*self.inner.lock(py)?))
             }
         }
 
         impl $class {
-            /// `self` and `other` merged into a new sketch: the `+` or `|` operator.
+            /// `self` and `other` merged into a new sketch.
             fn merged(&self, py: pyo3::Python<'_>, other: &Self) -> pyo3::PyResult<Self> {
                 let out = self.inner.with_other(&other.inner, py, |me, them| {
                     let mut out = me.clone();

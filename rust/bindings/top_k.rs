@@ -156,14 +156,6 @@ impl PyTopK {
         Ok(self.inner.lock(py)?.len())
     }
 
-    fn __add__(&self, py: Python<'_>, other: &Self) -> PyResult<Self> {
-        self.merged(py, other)
-    }
-
-    fn __iadd__(&self, py: Python<'_>, other: &Self) -> PyResult<()> {
-        self.merge(py, other)
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.lock(py)?;
         Ok(format!(
@@ -177,4 +169,4 @@ impl PyTopK {
     }
 }
 
-sketch_methods!(PyTopK, TopK);
+sketch_methods!(PyTopK, TopK, __add__, __iadd__);
