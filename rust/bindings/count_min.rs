@@ -171,7 +171,7 @@ impl PyCountMinSketch {
     ) -> PyResult<Bound<'py, PyAny>> {
         let batch = Batch::extract(items)?;
         let mut out = vec![0u64; batch.len()?];
-        let sketch = self.inner.lock(py)?;
+        let sketch = self.inner.lock_for_python(py)?;
         let inner: &CountMinSketch = &sketch;
         batch.pipelined(py, |start, keys| {
             inner.estimate_many(keys, &mut out[start..start + keys.len()])
@@ -189,6 +189,14 @@ impl PyCountMinSketch {
             if s.conservative() { "True" } else { "False" },
             s.total()
         ))
+    }
+}
+
+impl PyCountMinSketch {
+    fn wrap(sketch: CountMinSketch) -> Self {
+        PyCountMinSketch {
+            inner: Shared::new(sketch),
+        }
     }
 }
 

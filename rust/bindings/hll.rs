@@ -2,6 +2,7 @@
 
 use pyo3::prelude::*;
 use sketchy_core::count_min::Counts;
+use sketchy_core::hash::item_hash64;
 use sketchy_core::hll::HyperLogLog;
 
 use crate::args::seed_arg;
@@ -55,6 +56,8 @@ use crate::sketch_methods::sketch_methods;
 #[pyclass(module = "sketchy._native", name = "HyperLogLog", frozen)]
 pub struct PyHyperLogLog {
     inner: Shared<HyperLogLog>,
+    /// The sketch's seed (it never changes): `add` hashes its item before it takes the lock.
+    seed: u64,
 }
 
 #[pymethods]
@@ -88,10 +91,9 @@ impl PyHyperLogLog {
 
     /// Adds one item (str, bytes, int or float).
     fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        let py = item.py();
-        with_item(item, None, |_, bytes| {
-            self.inner.lock(py).map(|mut hll| hll.add(bytes))
-        })?
+        let hash = with_item(item, None, |_, bytes| item_hash64(bytes, self.seed))?;
+        self.inner.lock(item.py())?.add_hash(hash);
+        Ok(())
     }
 
     /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). All or
@@ -124,6 +126,15 @@ impl PyHyperLogLog {
             s.seed(),
             s.estimate()
         ))
+    }
+}
+
+impl PyHyperLogLog {
+    fn wrap(sketch: HyperLogLog) -> Self {
+        PyHyperLogLog {
+            seed: sketch.seed(),
+            inner: Shared::new(sketch),
+        }
     }
 }
 

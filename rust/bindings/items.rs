@@ -531,7 +531,7 @@ impl<'py> Batch<'py> {
     ) -> PyResult<()> {
         counts.sum(self.len()?).py()?; // one count per item: each chunk can take its share
         if self.is_converted_lazily() {
-            let mut sketch = shared.lock(py)?;
+            let mut sketch = shared.lock_for_python(py)?;
             if sketch.memory_size() <= self.len()? {
                 let mut copy = sketch.clone();
                 self.pipelined(py, |start, keys| {

@@ -20,14 +20,12 @@ use pyo3::prelude::*;
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
-/// jemalloc's options (its `malloc_conf`, which it declares weak): transparent huge pages for the
-/// memory it maps, so that a large output takes a page fault per 2 MiB instead of per 4 KiB, and a
-/// background thread that returns freed memory to the system, instead of whichever call allocates
-/// next. `hash_many` of 1M Arrow str took 3.3–16 ms with that purging in the calls, 2.8–3.4 ms with
+/// jemalloc's options (its `malloc_conf`, which it declares weak): a background thread returns freed
+/// memory to the system, instead of whichever call allocates next. `hash_many` of 1M Arrow str took 3.3–16 ms with that purging in the calls, 2.8–3.4 ms with
 /// it in the background; on int64, 0.40 ns per item at 1M, 10M and 30M items (0.94 at 10M before).
 #[cfg(all(target_os = "linux", not(target_env = "musl")))]
 #[export_name = "_rjem_malloc_conf"]
-static JEMALLOC_CONF: &[u8; 34] = b"thp:always,background_thread:true\0";
+static JEMALLOC_CONF: &[u8; 23] = b"background_thread:true\0";
 
 // Not free-threading safe yet: list items are read borrowed (`PyList_GET_ITEM`), which another
 // thread could free without the GIL. Until that has a critical section, the GIL stays on.

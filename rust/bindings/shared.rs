@@ -10,7 +10,7 @@
 use std::cell::Cell;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -32,12 +32,15 @@ fn thread_id() -> usize {
 /// The locked sketch; unlocks when dropped.
 pub struct Locked<'a, S> {
     guard: MutexGuard<'a, S>,
-    holder: &'a AtomicUsize,
+    /// Set when the holder may run Python code while it holds the lock (see [`Shared::lock_for_python`]).
+    holder: Option<&'a AtomicUsize>,
 }
 
 impl<S> Drop for Locked<'_, S> {
     fn drop(&mut self) {
-        self.holder.store(0, Ordering::Release);
+        if let Some(holder) = self.holder {
+            holder.store(0, Ordering::Release);
+        }
     }
 }
 
@@ -62,25 +65,46 @@ impl<S> Shared<S> {
         }
     }
 
-    /// The sketch, once no other call uses it (waiting with the GIL released).
+    /// The sketch, once no other call uses it (waiting with the GIL released). The caller must not
+    /// run Python code while it holds the lock: [`Shared::lock_for_python`] is for that.
+    #[inline]
     pub fn lock(&self, py: Python<'_>) -> PyResult<Locked<'_, S>> {
-        let me = thread_id();
-        if self.holder.load(Ordering::Acquire) == me {
+        // Uncontended, the usual case for single-item calls: one atomic operation.
+        let guard = match self.lock.try_lock() {
+            Ok(guard) => guard,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            Err(TryLockError::WouldBlock) => self.wait(py)?,
+        };
+        Ok(Locked {
+            guard,
+            holder: None,
+        })
+    }
+
+    /// [`Shared::lock`] for a call that runs Python code while it holds the lock (reading the items
+    /// of a list, whose `__index__` could call this sketch again): such a call back into the sketch
+    /// from this thread raises `RuntimeError` instead of waiting for itself.
+    pub fn lock_for_python(&self, py: Python<'_>) -> PyResult<Locked<'_, S>> {
+        let mut locked = self.lock(py)?;
+        self.holder.store(thread_id(), Ordering::Release);
+        locked.holder = Some(&self.holder);
+        Ok(locked)
+    }
+
+    /// Waits for the lock, with the GIL released; refuses if this very thread holds it.
+    #[cold]
+    fn wait(&self, py: Python<'_>) -> PyResult<MutexGuard<'_, S>> {
+        if self.holder.load(Ordering::Acquire) == thread_id() {
             return Err(PyRuntimeError::new_err(
                 "the sketch is already in use by this thread (a call from inside one of its own calls)",
             ));
         }
         // A panic while the lock was held is a bug that has already surfaced as PanicException; the
         // sketch it left is still a valid value, so the lock stays usable.
-        let guard = self
+        Ok(self
             .lock
             .lock_py_attached(py)
-            .unwrap_or_else(PoisonError::into_inner);
-        self.holder.store(me, Ordering::Release);
-        Ok(Locked {
-            guard,
-            holder: &self.holder,
-        })
+            .unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Runs `f` on this sketch and `other` locked together: in address order, so that two threads

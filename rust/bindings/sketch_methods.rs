@@ -2,15 +2,13 @@
 //! serialization, pickling and memory size, around the core's [`sketchy_core::Sketch`] trait.
 
 /// Adds the shared methods to a frozen `#[pyclass]` holding its core sketch in `inner:
-/// Shared<$core>` (see `shared.rs`: every call locks it); `$op` and `$iop` are the merge operators
+/// Shared<$core>` (see `shared.rs`: every call locks it) and made by its `wrap(sketch)`; `$op` and `$iop` are the merge operators
 /// (`__add__`/`__iadd__`, or `__or__`/`__ior__` for a union).
 macro_rules! sketch_methods {
     ($class:ident, $core:ty, $op:ident, $iop:ident) => {
         impl From<$core> for $class {
             fn from(sketch: $core) -> Self {
-                $class {
-                    inner: $crate::shared::Shared::new(sketch),
-                }
+                $class::wrap(sketch)
             }
         }
 

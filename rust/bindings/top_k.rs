@@ -169,4 +169,12 @@ impl PyTopK {
     }
 }
 
+impl PyTopK {
+    fn wrap(sketch: TopK) -> Self {
+        PyTopK {
+            inner: Shared::new(sketch),
+        }
+    }
+}
+
 sketch_methods!(PyTopK, TopK, __add__, __iadd__);
