@@ -272,10 +272,14 @@ impl HyperLogLog {
             start += chunk.len();
             size = (size * 2).min(PARALLEL_HASH_CHUNK);
             let before: &[u8] = registers;
+            let (p32, before) = (u32::from(p), &before[..1 << p]);
+            // The rank without a branch: a sentinel bit below the shifted hash caps its leading
+            // zeros at 64 - p, the rank of a hash whose remaining bits are all zero (see `rank_at`).
+            let sentinel = 1u64 << (p32 - 1);
             let keep = |keys: &Keys, out: &mut Vec<u64>| {
                 keys.for_each_hash(&hash, |h| {
-                    let index = (h >> (64 - u32::from(p))) as usize;
-                    if rank_at(h, u32::from(p)) as u8 > before[index] {
+                    let rank = ((h << p32) | sentinel).leading_zeros() as u8 + 1;
+                    if rank > before[(h >> (64 - p32)) as usize] {
                         out.push(h);
                     }
                 })
@@ -776,6 +780,26 @@ mod tests {
             h.add(&i.to_le_bytes());
         }
         h
+    }
+
+    #[test]
+    fn the_branchless_rank_of_the_batch_filter_is_rank_at() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for p in 4..=18u32 {
+            for i in 0..5000u64 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                // Random hashes, and ones whose bits below the index run out (all-zero rests).
+                let h = if i % 5 == 0 {
+                    x & !(u64::MAX >> p)
+                } else {
+                    x >> (i % 64)
+                };
+                let branchless = ((h << p) | (1u64 << (p - 1))).leading_zeros() + 1;
+                assert_eq!(branchless, rank_at(h, p), "p={p} h={h:#x}");
+            }
+        }
     }
 
     #[test]
