@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sysconfig
 from pathlib import Path
+
+# numpy's OpenBLAS thread pool, which no benchmark uses, otherwise keeps threads spinning on a 2-core
+# machine and takes time from whichever case runs next (up to a tenth of the samples in `perf`).
+# Set before numpy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 import pytest
