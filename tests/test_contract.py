@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import copy
 import operator
+import os
 import pickle
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -343,3 +346,30 @@ def test_threads_with_large_numpy_batches_on_separate_sketches_equal_serial(name
     # Past its capacity a TopK, like conservative counters, depends on the order of the batches.
     order_free = name not in ("topk", "cms-conservative")
     assert shared == serial if order_free else shared.total == serial.total
+
+
+SPLIT_SCRIPT = """
+import hashlib, numpy as np, pyarrow as pa, sketchy
+ints = np.random.default_rng(5).integers(0, 2**40, 600_000)
+words = pa.array([f"w{i % 50_000}" for i in range(600_000)])
+out = [sketchy.hash_many(ints).tobytes(), sketchy.hash_many(words, "xxh3_128").tobytes()]
+for make in (lambda: sketchy.HyperLogLog(12), lambda: sketchy.CountMinSketch(512, 4), lambda: sketchy.TopK(5)):
+    for batch in (ints, words, words.to_pylist()):
+        s = make(); s.update(batch); out.append(s.to_bytes())
+c = sketchy.CountMinSketch(512, 4); c.update(ints)
+out.append(c.estimate_many(ints).tobytes())
+print(hashlib.sha256(b"".join(out)).hexdigest())
+"""
+
+
+def test_batches_split_across_cores_or_not_give_the_same_results():
+    """SKETCHY_NUM_THREADS=1 keeps every batch on the calling thread; 2 and 8 split large ones. The
+    hashes, sketches and estimates must be the same bytes either way."""
+    digests = set()
+    for threads in ("1", "2", "8"):
+        env = {**os.environ, "SKETCHY_NUM_THREADS": threads}
+        run = subprocess.run(
+            [sys.executable, "-c", SPLIT_SCRIPT], env=env, capture_output=True, text=True, check=True, cwd="/"
+        )
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1, digests
