@@ -118,3 +118,36 @@ def test_a_list_that_changes_size_while_read_is_refused(grow, position):
         hash_many(batch())
     with pytest.raises(RuntimeError, match="changed size"):
         CountMinSketch(100, 3).estimate_many(batch())
+
+
+ASCII = [f"k{i % 30_000}" for i in range(N)]
+# Long lists of ASCII str are read on two threads (the second reads the end of the list in place);
+# any other item stops that reader, and the rest is read the usual way, whichever part it falls in.
+POSITIONS = [5, 40_000, 100_000, 120_000, N - 1]
+
+
+@pytest.mark.parametrize("other", ["é non-ASCII", 7, b"bytes", 2.5, np.int16(3)], ids=repr)
+@pytest.mark.parametrize("at", POSITIONS)
+def test_lists_read_on_two_threads_give_what_one_add_per_item_gives(other, at):
+    items = [*ASCII[:at], other, *ASCII[at:]]
+    assert hash_many(items).tolist() == [int(hash_many([x])[0]) for x in items]
+    for make in SKETCHES.values():
+        one, batch = make(), make()
+        for item in items:
+            one.add(item)
+        batch.update(items)
+        assert batch.to_bytes() == one.to_bytes()
+
+
+@pytest.mark.parametrize("at", POSITIONS)
+def test_a_bad_item_in_either_part_of_a_list_read_on_two_threads_changes_nothing(at):
+    items = [*ASCII[:at], None, *ASCII[at:]]
+    for make in SKETCHES.values():
+        sketch = make()
+        sketch.update(ASCII[:1000])
+        before = sketch.to_bytes()
+        with pytest.raises(TypeError, match=f"position {at}:"):
+            sketch.update(items)
+        assert sketch.to_bytes() == before
+    with pytest.raises(TypeError, match=f"position {at}:"):
+        hash_many(items)

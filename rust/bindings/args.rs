@@ -8,7 +8,7 @@ use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView, Py
 use sketchy_core::count_min::Counts;
 use sketchy_core::{ItemKind, Sketch};
 
-use crate::items::{type_name, Batch};
+use crate::items::{type_name, Batch, Cost};
 use crate::shared::Shared;
 
 /// A non-negative integer argument `name` no larger than `max`: an int or an integer-like object
@@ -96,10 +96,11 @@ pub fn update_counted<S: Sketch>(
     sketch: &Shared<S>,
     items: &Bound<'_, PyAny>,
     counts: Option<&Bound<'_, PyAny>>,
+    cost: Cost,
 ) -> PyResult<()> {
     let batch = Batch::extract(items)?;
     let counts = CountsArg::extract(counts)?;
-    batch.add_to(items.py(), sketch, counts.view()?)
+    batch.add_to(items.py(), sketch, counts.view()?, cost)
 }
 
 /// The bytes given to `from_bytes`: bytes, bytearray or memoryview.

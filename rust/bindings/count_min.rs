@@ -8,7 +8,10 @@ use sketchy_core::count_min::CountMinSketch;
 use crate::args::seed_arg;
 use crate::args::{count_arg, size_arg, update_counted};
 use crate::errors::IntoPyResult;
-use crate::items::{with_item, Batch};
+use crate::items::{with_item, Batch, Cost};
+
+/// Counting an item (a 128-bit hash, `depth` counters) next to reading it from a list.
+const COST: Cost = Cost(85);
 use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
@@ -153,7 +156,7 @@ impl PyCountMinSketch {
     /// error (a bad item or count) the sketch is as it was.
     #[pyo3(signature = (items, counts = None))]
     fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        update_counted(&self.inner, items, counts)
+        update_counted(&self.inner, items, counts, COST)
     }
 
     fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {
@@ -173,7 +176,7 @@ impl PyCountMinSketch {
         let mut out = vec![0u64; batch.len()?];
         let sketch = self.inner.lock_for_python(py)?;
         let inner: &CountMinSketch = &sketch;
-        batch.pipelined(py, |start, keys| {
+        batch.pipelined(py, COST, |start, keys| {
             inner.estimate_many(keys, &mut out[start..start + keys.len()])
         })?;
         Ok(out.into_pyarray(py).into_any())

@@ -11,7 +11,7 @@ use sketchy_core::Algorithm;
 use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
 use crate::fastcall;
-use crate::items::{with_item, Batch};
+use crate::items::{with_item, Batch, Cost};
 
 /// The single-key functions, as (name, algorithm, docstring). Each is registered as a raw
 /// `METH_FASTCALL` function (see `fastcall.rs`) running [`single_key`].
@@ -169,17 +169,23 @@ pub fn hash_many<'py>(
     Ok(match algorithm.width() {
         Width::W32 => {
             let mut out = Vec::with_capacity(n);
-            batch.pipelined(py, |_, keys| hash_many_32(algorithm, keys, seed, &mut out))?;
+            batch.pipelined(py, Cost::HASH, |_, keys| {
+                hash_many_32(algorithm, keys, seed, &mut out)
+            })?;
             out.into_pyarray(py).into_any()
         }
         Width::W64 => {
             let mut out = Vec::with_capacity(n);
-            batch.pipelined(py, |_, keys| hash_many_64(algorithm, keys, seed, &mut out))?;
+            batch.pipelined(py, Cost::HASH, |_, keys| {
+                hash_many_64(algorithm, keys, seed, &mut out)
+            })?;
             out.into_pyarray(py).into_any()
         }
         Width::W128 => {
             let mut out: Vec<[u64; 2]> = Vec::with_capacity(n);
-            batch.pipelined(py, |_, keys| hash_many_128(algorithm, keys, seed, &mut out))?;
+            batch.pipelined(py, Cost::HASH, |_, keys| {
+                hash_many_128(algorithm, keys, seed, &mut out)
+            })?;
             out.into_flattened()
                 .into_pyarray(py)
                 .reshape([n, 2])?

@@ -7,7 +7,10 @@ use sketchy_core::hll::HyperLogLog;
 
 use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
-use crate::items::{with_item, Batch};
+use crate::items::{with_item, Batch, Cost};
+
+/// Adding an item (a 64-bit hash, a register) next to reading it from a list.
+const COST: Cost = Cost(50);
 use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
@@ -99,7 +102,7 @@ impl PyHyperLogLog {
     /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). All or
     /// nothing: after an error (a bad item) the sketch is as it was.
     fn update(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
-        Batch::extract(items)?.add_to(py, &self.inner, Counts::Each(1))
+        Batch::extract(items)?.add_to(py, &self.inner, Counts::Each(1), COST)
     }
 
     /// The estimated number of distinct items.

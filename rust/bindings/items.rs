@@ -19,6 +19,9 @@ use sketchy_core::{ItemKind, KeyBuffer, Keys, Sketch};
 use crate::errors::{to_pyerr, IntoPyResult};
 use crate::shared::Shared;
 
+use std::ops::Range;
+use std::sync::mpsc;
+
 const EXPECTED: &str = "expected str, bytes, int or float";
 
 /// The name of an object's type, for error messages.
@@ -319,6 +322,187 @@ pub fn stopped(stop: Stopped<PyErr, sketchy_core::SketchError>) -> PyErr {
     }
 }
 
+/// What counting an item costs next to reading it out of a list, in percent (reading a short str,
+/// about 13 ns here, is 100). It decides how much of a long list the counting thread reads as well
+/// (see [`split_pipeline`]): with counting at `c`, this thread reads `(100 + c) / 200` of the list,
+/// which gives both threads the same work; from 100 on, the counting thread reads nothing.
+#[derive(Clone, Copy)]
+pub struct Cost(pub usize);
+
+impl Cost {
+    /// Hashing an item.
+    pub const HASH: Cost = Cost(35);
+}
+
+/// A list whose items another thread may read: see [`read_ascii`].
+#[derive(Clone, Copy)]
+struct ListItems(*mut pyo3::ffi::PyObject);
+
+// SAFETY: the pointer is only dereferenced by `read_ascii`, whose contract (the list unchanged and
+// its items alive while it runs) `split_pipeline` keeps by holding the GIL on the thread that owns
+// the list, running no Python code, until the reader has stopped.
+unsafe impl Send for ListItems {}
+
+/// Reads items `range` of `list` into chunks of [`CHUNK`] items (empty buffers from `fresh`, each
+/// handed to `full` once full, and the last one) as long as they are exact `str` objects in compact
+/// ASCII form, whose characters are their UTF-8 bytes, read in place with no call into Python.
+/// Returns the position of the first other item, or `range.end`.
+///
+/// # Safety
+///
+/// `range` must lie inside the list, and the list and its items must not change or be freed while
+/// this runs: the thread that owns them holds the GIL meanwhile and runs no Python code.
+unsafe fn read_ascii(
+    list: ListItems,
+    range: Range<usize>,
+    mut fresh: impl FnMut() -> KeyBuffer,
+    mut full: impl FnMut(KeyBuffer),
+) -> usize {
+    use pyo3::ffi;
+    let mut buffer = fresh();
+    let mut stop = range.end;
+    for i in range.clone() {
+        // SAFETY: `i` is inside the list and the list is unchanged (the caller's contract), so the
+        // slot holds a live object; its type, its string state and its characters are read only.
+        // Prefetching a slot further on touches no memory that could fault.
+        let item = unsafe {
+            if i + PREFETCH_AHEAD < range.end {
+                #[cfg(target_arch = "x86_64")]
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    ffi::PyList_GET_ITEM(list.0, (i + PREFETCH_AHEAD) as isize) as *const i8,
+                );
+            }
+            let obj = ffi::PyList_GET_ITEM(list.0, i as isize);
+            if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyUnicode_Type)
+                || ffi::PyUnicode_IS_COMPACT_ASCII(obj) == 0
+            {
+                None
+            } else {
+                let len = ffi::PyUnicode_GET_LENGTH(obj) as usize;
+                Some(std::slice::from_raw_parts(
+                    ffi::PyUnicode_DATA(obj) as *const u8,
+                    len,
+                ))
+            }
+        };
+        let Some(bytes) = item else {
+            stop = i;
+            break;
+        };
+        buffer.push(ItemKind::Str, bytes);
+        if buffer.len() == CHUNK {
+            full(std::mem::replace(&mut buffer, fresh()));
+        }
+    }
+    if !buffer.is_empty() {
+        full(buffer);
+    }
+    stop
+}
+
+/// What [`split_pipeline`] sends to the counting thread: a chunk of the first part, or the end of
+/// the first part (count the second part, read by the counting thread itself, then go on).
+enum Part {
+    Chunk(KeyBuffer),
+    EndOfFirst,
+}
+
+/// [`pipeline`] for a long list, read on both threads: while this thread reads the first part into
+/// chunks (its share by `cost`), the other reads the rest (ASCII str only, in place, see
+/// [`read_ascii`]); it then calls `f(start, keys)` on every chunk in the list's order. Until the other thread has
+/// stopped reading, this one keeps the GIL and reads ASCII str the same way, so that no Python code
+/// runs (nothing can change the list); from its first other item on, and for what the other thread
+/// left, it reads as [`pipeline`] does. Returns how many items were read.
+fn split_pipeline(
+    py: Python<'_>,
+    list: &Bound<'_, PyList>,
+    cost: Cost,
+    mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
+) -> PyResult<usize> {
+    let len = list.len();
+    let mid = len / 200 * (100 + cost.0);
+    let items = ListItems(list.as_ptr());
+    let (to_counter, parts) = mpsc::channel::<Part>();
+    let (stopped, stop) = mpsc::sync_channel::<usize>(1);
+    let (done, finished) = mpsc::sync_channel::<()>(1);
+    // Counted chunks go back to the reader: fresh buffers of a few hundred KB each would cost a page
+    // fault per 4 KB.
+    let (recycle, spare) = mpsc::channel::<KeyBuffer>();
+    let counter = move || -> sketchy_core::Result<()> {
+        let mut second = Vec::new();
+        let fresh = || KeyBuffer::with_capacity(CHUNK);
+        // SAFETY: `mid..len` lies inside the list, and the reading thread holds the GIL and runs no
+        // Python code until it has received `stop` (sent just below, before anything can fail).
+        let end = unsafe { read_ascii(items, mid..len, fresh, |chunk| second.push(chunk)) };
+        let _ = stopped.send(end);
+        let mut start = 0;
+        let mut count = |chunk: &KeyBuffer| {
+            let result = f(start, &chunk.keys());
+            start += chunk.len();
+            result
+        };
+        let counted = parts.iter().try_for_each(|part| match part {
+            Part::Chunk(mut chunk) => {
+                count(&chunk)?;
+                chunk.clear();
+                let _ = recycle.send(chunk); // the reader may be done: fine
+                Ok(())
+            }
+            Part::EndOfFirst => second.iter().try_for_each(&mut count),
+        });
+        let _ = done.send(());
+        counted
+    };
+    let reader = move || -> PyResult<usize> {
+        let mut going = true;
+        let send = |part: Part, going: &mut bool| {
+            // false: the counter stopped (on an error, which it reports)
+            *going = *going && to_counter.send(part).is_ok();
+        };
+        let fresh = || {
+            spare
+                .try_recv()
+                .unwrap_or_else(|_| KeyBuffer::with_capacity(CHUNK))
+        };
+        // The first part, in place, handed over chunk by chunk while the other thread reads too; no
+        // Python code runs meanwhile.
+        // SAFETY: `0..mid` lies inside the list; this thread holds the GIL and runs no Python code
+        // until `stop` has come.
+        let mut read = unsafe {
+            read_ascii(items, 0..mid, fresh, |chunk| {
+                send(Part::Chunk(chunk), &mut going)
+            })
+        };
+        // From here on Python code may run: wait until the other thread has stopped reading.
+        let end = stop.recv().unwrap_or(mid);
+        let rest = |from: usize, to: usize, going: &mut bool| -> PyResult<usize> {
+            let mut at = from;
+            let mut slots = (from..to).map_while(|i| list_item(list, i));
+            while *going && at < to {
+                let mut chunk = fresh();
+                append(&mut slots, CHUNK, at, &mut chunk)?;
+                if chunk.is_empty() {
+                    break; // the list shrank: `same_len` reports it
+                }
+                at += chunk.len();
+                send(Part::Chunk(chunk), going);
+            }
+            Ok(at - from)
+        };
+        read += rest(read, mid, &mut going)?;
+        send(Part::EndOfFirst, &mut going);
+        read += end - mid;
+        read += rest(end, len, &mut going)?;
+        drop(to_counter); // ends the counter's loop
+        py.detach(move || finished.recv()).ok();
+        Ok(read)
+    };
+    let (counted, read) = parallel::join(counter, reader);
+    let read = read?;
+    counted.py()?;
+    Ok(read)
+}
+
 /// An error unless the `len` items a list had when reading started were all read and it still has
 /// `len`: code run while reading it (an item's `__index__`, or another thread while this one
 /// waits) may change its size. Reading stops at `len` items, so the caller's buffers (counts, the
@@ -499,6 +683,7 @@ impl<'py> Batch<'py> {
     pub fn pipelined(
         &self,
         py: Python<'_>,
+        cost: Cost,
         mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
     ) -> PyResult<()> {
         let Batch::Seq(seq) = self else {
@@ -507,7 +692,11 @@ impl<'py> Batch<'py> {
         };
         if let Ok(list) = seq.cast_exact::<PyList>() {
             let len = list.len();
-            let read = pipeline(py, len, (0..len).map_while(|i| list_item(list, i)), f)?;
+            let read = if len >= 3 * CHUNK && cost.0 < 100 && parallel::pipelining() {
+                split_pipeline(py, list, cost, f)?
+            } else {
+                pipeline(py, len, (0..len).map_while(|i| list_item(list, i)), f)?
+            };
             same_len(list, read, len)
         } else {
             let tuple = seq.cast_exact::<PyTuple>()?;
@@ -528,13 +717,14 @@ impl<'py> Batch<'py> {
         py: Python<'_>,
         shared: &Shared<S>,
         counts: Counts<'_>,
+        cost: Cost,
     ) -> PyResult<()> {
         counts.sum(self.len()?).py()?; // one count per item: each chunk can take its share
         if self.is_converted_lazily() {
             let mut sketch = shared.lock_for_python(py)?;
             if sketch.memory_size() <= self.len()? {
                 let mut copy = sketch.clone();
-                self.pipelined(py, |start, keys| {
+                self.pipelined(py, cost, |start, keys| {
                     copy.update(keys, counts.sub(start..start + keys.len()))
                 })?;
                 *sketch = copy;

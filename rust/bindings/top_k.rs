@@ -8,7 +8,10 @@ use sketchy_core::ItemKind;
 use crate::args::seed_arg;
 use crate::args::{count_arg, item_object, size_arg, update_counted};
 use crate::errors::IntoPyResult;
-use crate::items::with_item;
+use crate::items::{with_item, Cost};
+
+/// Counting an item costs about what reading it from a list does: the counting thread reads none.
+const COST: Cost = Cost(100);
 use crate::shared::Shared;
 use crate::sketch_methods::sketch_methods;
 
@@ -99,7 +102,7 @@ impl PyTopK {
     /// Counts every item of a batch, like ``CountMinSketch.update``; all or nothing.
     #[pyo3(signature = (items, counts = None))]
     fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        update_counted(&self.inner, items, counts)
+        update_counted(&self.inner, items, counts, COST)
     }
 
     /// The ``n`` most frequent items (``k`` by default) as ``(item, count)``, most frequent first,
