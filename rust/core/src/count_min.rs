@@ -78,9 +78,9 @@ const BLOCK: usize = 256;
 /// Items per thread below which a batch update stays on one thread.
 const PARALLEL_MIN: usize = 1 << 16;
 
-/// How many threads share a batch of `n` items (see [`parallel::threads_for`]).
-fn threads_for(n: usize) -> usize {
-    parallel::threads_for(n, PARALLEL_MIN)
+/// The threads that share a batch of `n` items (see [`parallel::plan`]).
+fn plan(n: usize) -> parallel::Plan {
+    parallel::plan(n, PARALLEL_MIN)
 }
 
 /// A block of hashed items and their counts.
@@ -272,7 +272,8 @@ impl CountMinSketch {
     pub fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
         let total = self.reserve_total(counts.sum(keys.len())?)?;
         let n = keys.len();
-        let threads = if self.conservative { 1 } else { threads_for(n) };
+        let plan = plan(if self.conservative { 0 } else { n });
+        let threads = plan.threads;
         if threads <= 1 {
             self.add_keys(keys, counts);
         } else {
@@ -404,7 +405,8 @@ impl CountMinSketch {
         if out.len() != keys.len() {
             return Err(SketchError::input("one output slot per item is needed"));
         }
-        let threads = threads_for(keys.len());
+        let plan = plan(keys.len());
+        let threads = plan.threads;
         if threads > 1 {
             // Reading only: each thread estimates its share of the batch into its share of `out`.
             let share = keys.len().div_ceil(threads);

@@ -364,7 +364,8 @@ const PARALLEL_MIN: usize = 1 << 16;
 /// Hashes every item of `keys` into `out` (one slot per item), large batches on all cores; returns
 /// how many slots it wrote.
 fn fill<H: ItemHash>(keys: &Keys, out: &mut [Slot<H::Output>], hash: &H) -> usize {
-    let threads = parallel::threads_for(keys.len(), PARALLEL_MIN);
+    let plan = parallel::plan(keys.len(), PARALLEL_MIN);
+    let threads = plan.threads;
     if threads <= 1 {
         return keys.hash_into(hash, out);
     }

@@ -247,8 +247,8 @@ impl HyperLogLog {
         };
         let (hip, kxq) = (&mut self.hip, &mut self.kxq);
         let rest = keys.sub(done..keys.len());
-        let threads = parallel::threads_for(rest.len(), PARALLEL_HASH_CHUNK / 2);
-        if threads < 2 {
+        let plan = parallel::plan(rest.len(), PARALLEL_HASH_CHUNK / 2);
+        if plan.threads < 2 {
             rest.for_each_hash(
                 &hash,
                 #[inline(always)]
@@ -256,6 +256,9 @@ impl HyperLogLog {
             );
             return;
         }
+        // Each chunk plans its own threads.
+        drop(plan);
+
         // A large batch, a chunk at a time: all threads hash their share of the chunk and keep only
         // the items that can raise a register, those whose rank is above the register as it was
         // before the chunk (registers only grow, so the others cannot change it within the chunk
@@ -285,9 +288,11 @@ impl HyperLogLog {
                 })
             };
             mine.clear();
+            // Planned again for each chunk: batches on other threads may have started or ended.
+            let chunk_plan = parallel::plan(chunk.len(), PARALLEL_HASH_CHUNK / 16);
             let ((), others) = parallel::for_each_share(
                 chunk.len(),
-                threads.min(parallel::threads_for(chunk.len(), PARALLEL_HASH_CHUNK / 16)),
+                chunk_plan.threads,
                 |range| keep(&chunk.sub(range), &mut mine),
                 |_, range| {
                     let mut kept = Vec::new();

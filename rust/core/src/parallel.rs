@@ -6,6 +6,7 @@
 //! threads (read once per process; `1` keeps everything on the calling thread). A panic on a worker
 //! thread is resumed on the calling thread: it is a bug and surfaces as one.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::OnceLock;
 
@@ -34,6 +35,32 @@ fn parse_threads(value: Option<&str>, cores: usize) -> usize {
 /// How many threads share a batch of `n` items when each must get at least `min_per_thread`.
 pub fn threads_for(n: usize, min_per_thread: usize) -> usize {
     threads_within(n, min_per_thread, max_threads())
+}
+
+/// Threads that batches of this process are running on right now (see [`Plan`]).
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+
+/// The threads one batch runs on, counted as busy while the plan lives: batches running at the
+/// same time (from several Python threads) share the cores instead of each taking all of them, so
+/// that two threads updating two sketches run side by side, one core each, rather than four
+/// threads on two cores.
+#[must_use]
+pub struct Plan {
+    pub threads: usize,
+}
+
+impl Drop for Plan {
+    fn drop(&mut self) {
+        BUSY.fetch_sub(self.threads, Ordering::Relaxed);
+    }
+}
+
+/// [`threads_for`] out of the cores that other batches leave free (at least one: this thread).
+pub fn plan(n: usize, min_per_thread: usize) -> Plan {
+    let free = max_threads().saturating_sub(BUSY.load(Ordering::Relaxed));
+    let threads = threads_within(n, min_per_thread, free);
+    BUSY.fetch_add(threads, Ordering::Relaxed);
+    Plan { threads }
 }
 
 fn threads_within(n: usize, min_per_thread: usize, max: usize) -> usize {
@@ -186,6 +213,18 @@ mod tests {
         assert_eq!(threads_within(10_000, 100, 4), 4);
         assert_eq!(threads_within(10_000, 100, 1), 1);
         assert_eq!(threads_within(10_000, 0, 3), 3);
+    }
+
+    #[test]
+    fn concurrent_plans_share_the_cores() {
+        // Other tests may hold plans meanwhile: only what holds whatever they do is asserted.
+        let max = max_threads();
+        let first = plan(1 << 30, 1);
+        assert!((1..=max).contains(&first.threads));
+        let second = plan(1 << 30, 1);
+        assert!(second.threads <= max.saturating_sub(first.threads).max(1));
+        let small = plan(10, 100);
+        assert_eq!(small.threads, 1);
     }
 
     #[test]
