@@ -131,6 +131,10 @@ POSITIONS = [5, 40_000, 100_000, 120_000, N - 1]
 def test_lists_read_on_two_threads_give_what_one_add_per_item_gives(other, at):
     items = [*ASCII[:at], other, *ASCII[at:]]
     assert hash_many(items).tolist() == [int(hash_many([x])[0]) for x in items]
+    wide = hash_many(items, "murmur3_128")
+    assert wide.shape == (len(items), 2)
+    assert wide[at].tolist() == hash_many([other], "murmur3_128")[0].tolist()
+    assert wide[-1].tolist() == hash_many([items[-1]], "murmur3_128")[0].tolist()
     for make in SKETCHES.values():
         one, batch = make(), make()
         for item in items:
