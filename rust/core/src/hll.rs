@@ -26,8 +26,13 @@ use crate::parallel;
 
 pub const MIN_PRECISION: u8 = 4;
 pub const MAX_PRECISION: u8 = 18;
-/// Items hashed per round when a large batch is hashed on two threads.
-const PARALLEL_HASH_CHUNK: usize = 1 << 18;
+/// Items per thread below which a dense batch stays on one thread.
+const PARALLEL_MIN: usize = 1 << 17;
+/// The first and the largest chunk of a dense batch shared between threads: chunks double from the
+/// first (registers rise fastest early on) to the largest (fewer rounds of thread hand-offs: 10M
+/// int64 took 13.6 ms in chunks of 256K, 11.5 ms in chunks of 2M).
+const FIRST_CHUNK: usize = 1 << 15;
+const MAX_CHUNK: usize = 1 << 21;
 
 /// Items hashed at a time while the sketch is sparse.
 const SPARSE_CHUNK: usize = 4096;
@@ -247,7 +252,7 @@ impl HyperLogLog {
         };
         let (hip, kxq) = (&mut self.hip, &mut self.kxq);
         let rest = keys.sub(done..keys.len());
-        let plan = parallel::plan(rest.len(), PARALLEL_HASH_CHUNK / 2);
+        let plan = parallel::plan(rest.len(), PARALLEL_MIN);
         if plan.threads < 2 {
             rest.for_each_hash(
                 &hash,
@@ -268,28 +273,34 @@ impl HyperLogLog {
         let mut mine = Vec::new();
         // Small chunks first: while the registers are low, most items are kept, and the sooner
         // the registers are raised the more the next chunks drop.
-        let mut size = PARALLEL_HASH_CHUNK / 8;
+        let mut size = FIRST_CHUNK;
         let mut start = 0;
         while start < rest.len() {
             let chunk = rest.sub(start..(start + size).min(rest.len()));
             start += chunk.len();
-            size = (size * 2).min(PARALLEL_HASH_CHUNK);
+            size = (size * 2).min(MAX_CHUNK);
             let before: &[u8] = registers;
             let (p32, before) = (u32::from(p), &before[..1 << p]);
             // The rank without a branch: a sentinel bit below the shifted hash caps its leading
             // zeros at 64 - p, the rank of a hash whose remaining bits are all zero (see `rank_at`).
             let sentinel = 1u64 << (p32 - 1);
+            // Each thread also raises a copy of the registers with the items it keeps: an item of its
+            // share whose rank an earlier item of the same share already reached cannot raise the
+            // register either when the items are applied in order.
             let keep = |keys: &Keys, out: &mut Vec<u64>| {
+                let mut seen = before.to_vec();
                 keys.for_each_hash(&hash, |h| {
                     let rank = ((h << p32) | sentinel).leading_zeros() as u8 + 1;
-                    if rank > before[(h >> (64 - p32)) as usize] {
+                    let index = (h >> (64 - p32)) as usize;
+                    if rank > seen[index] {
+                        seen[index] = rank;
                         out.push(h);
                     }
                 })
             };
             mine.clear();
             // Planned again for each chunk: batches on other threads may have started or ended.
-            let chunk_plan = parallel::plan(chunk.len(), PARALLEL_HASH_CHUNK / 16);
+            let chunk_plan = parallel::plan(chunk.len(), FIRST_CHUNK / 2);
             let ((), others) = parallel::for_each_share(
                 chunk.len(),
                 chunk_plan.threads,
