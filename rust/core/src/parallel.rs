@@ -47,20 +47,36 @@ static BUSY: AtomicUsize = AtomicUsize::new(0);
 #[must_use]
 pub struct Plan {
     pub threads: usize,
+    /// The threads this plan counts as busy (none for a batch too small to share).
+    counted: usize,
 }
 
 impl Drop for Plan {
     fn drop(&mut self) {
-        BUSY.fetch_sub(self.threads, Ordering::Relaxed);
+        if self.counted > 0 {
+            BUSY.fetch_sub(self.counted, Ordering::Relaxed);
+        }
     }
 }
 
-/// [`threads_for`] out of the cores that other batches leave free (at least one: this thread).
+/// [`threads_for`] out of the cores that other batches leave free (at least one: this thread). A
+/// batch too small to share in any case is not counted: it is over in a moment, and the small
+/// chunks of a long list come at a high rate.
+#[inline]
 pub fn plan(n: usize, min_per_thread: usize) -> Plan {
+    if n < 2 * min_per_thread.max(1) {
+        return Plan {
+            threads: 1,
+            counted: 0,
+        };
+    }
     let free = max_threads().saturating_sub(BUSY.load(Ordering::Relaxed));
     let threads = threads_within(n, min_per_thread, free);
     BUSY.fetch_add(threads, Ordering::Relaxed);
-    Plan { threads }
+    Plan {
+        threads,
+        counted: threads,
+    }
 }
 
 fn threads_within(n: usize, min_per_thread: usize, max: usize) -> usize {
