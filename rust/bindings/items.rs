@@ -82,17 +82,29 @@ fn numpy_scalar(obj: &Bound<'_, PyAny>) -> PyResult<Option<(ItemKind, [u8; 8])>>
 /// of `hash_many` on a list of short keys).
 #[inline(always)]
 fn compact_ascii<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a [u8]> {
-    let ptr = s.as_ptr();
-    // SAFETY: `ptr` is a live `str` object (exact type checked by the caller) for the lifetime of the
-    // borrow `'a`. CPython stores a compact ASCII string's characters inline after its header, one
-    // byte per character, and never changes them (str is immutable): the slice stays valid for `'a`.
+    // SAFETY: `s` is a live `str` (exact type checked by the caller), borrowed for `'a`.
+    unsafe { ascii_chars(s.as_ptr()) }
+}
+
+/// [`compact_ascii`] of a raw `str` object: reads only its string state, length and characters, no
+/// Python API, so another thread may run it while the GIL holder runs no Python code.
+///
+/// # Safety
+///
+/// `obj` must be a live object of exact type `str` that stays alive and unchanged for `'a`.
+/// CPython stores a compact ASCII string's characters inline after its header, one byte each, and
+/// never changes them (str is immutable).
+#[inline(always)]
+unsafe fn ascii_chars<'a>(obj: *mut pyo3::ffi::PyObject) -> Option<&'a [u8]> {
+    use pyo3::ffi;
+    // SAFETY: the caller's contract (see above).
     unsafe {
-        if pyo3::ffi::PyUnicode_IS_COMPACT_ASCII(ptr) == 0 {
+        if ffi::PyUnicode_IS_COMPACT_ASCII(obj) == 0 {
             return None;
         }
-        let len = pyo3::ffi::PyUnicode_GET_LENGTH(ptr) as usize;
+        let len = ffi::PyUnicode_GET_LENGTH(obj) as usize;
         Some(std::slice::from_raw_parts(
-            pyo3::ffi::PyUnicode_DATA(ptr) as *const u8,
+            ffi::PyUnicode_DATA(obj) as *const u8,
             len,
         ))
     }
@@ -259,17 +271,10 @@ fn list_item<'a, 'py>(list: &'a Bound<'py, PyList>, i: usize) -> Option<Borrowed
     if i >= len {
         return None;
     }
-    #[cfg(target_arch = "x86_64")]
     if i + PREFETCH_AHEAD < len {
         // SAFETY: the index is inside the list (checked just above, with the GIL held and no Python
-        // code running in between), so PyList_GET_ITEM reads a valid slot of `ob_item`. The object
-        // pointer is only prefetched, never dereferenced here; a prefetch cannot fault.
-        unsafe {
-            let ahead = pyo3::ffi::PyList_GET_ITEM(list.as_ptr(), (i + PREFETCH_AHEAD) as isize);
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                ahead as *const i8,
-            );
-        }
+        // code running in between).
+        unsafe { prefetch_item(list.as_ptr(), i + PREFETCH_AHEAD) };
     }
     // SAFETY: `i < len` was checked above with the GIL held and nothing ran since, so the slot holds
     // a live object, which the list keeps alive as long as no Python code runs (see above).
@@ -279,6 +284,24 @@ fn list_item<'a, 'py>(list: &'a Bound<'py, PyList>, i: usize) -> Option<Borrowed
             pyo3::ffi::PyList_GET_ITEM(list.as_ptr(), i as isize),
         )
     })
+}
+
+/// Prefetches item `i` of a list (its object, not only the slot).
+///
+/// # Safety
+///
+/// `i` must be inside the list `list`, which must not change meanwhile. The object pointer is only
+/// prefetched, never dereferenced; a prefetch cannot fault.
+#[inline(always)]
+unsafe fn prefetch_item(list: *mut pyo3::ffi::PyObject, i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: the caller's contract: PyList_GET_ITEM reads a valid slot.
+    unsafe {
+        let item = pyo3::ffi::PyList_GET_ITEM(list, i as isize);
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(item as *const i8);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (list, i);
 }
 
 /// Items of a list that [`Batch::pipelined`] hands to the other thread at a time: large enough that
@@ -363,26 +386,16 @@ unsafe fn read_ascii(
     let mut stop = range.end;
     for i in range.clone() {
         // SAFETY: `i` is inside the list and the list is unchanged (the caller's contract), so the
-        // slot holds a live object; its type, its string state and its characters are read only.
-        // Prefetching a slot further on touches no memory that could fault.
+        // slot holds a live object; its type is read, and `ascii_chars` reads only an exact `str`.
         let item = unsafe {
             if i + PREFETCH_AHEAD < range.end {
-                #[cfg(target_arch = "x86_64")]
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    ffi::PyList_GET_ITEM(list.0, (i + PREFETCH_AHEAD) as isize) as *const i8,
-                );
+                prefetch_item(list.0, i + PREFETCH_AHEAD);
             }
             let obj = ffi::PyList_GET_ITEM(list.0, i as isize);
-            if ffi::Py_TYPE(obj) != std::ptr::addr_of_mut!(ffi::PyUnicode_Type)
-                || ffi::PyUnicode_IS_COMPACT_ASCII(obj) == 0
-            {
-                None
+            if ffi::Py_TYPE(obj) == std::ptr::addr_of_mut!(ffi::PyUnicode_Type) {
+                ascii_chars(obj)
             } else {
-                let len = ffi::PyUnicode_GET_LENGTH(obj) as usize;
-                Some(std::slice::from_raw_parts(
-                    ffi::PyUnicode_DATA(obj) as *const u8,
-                    len,
-                ))
+                None
             }
         };
         let Some(bytes) = item else {

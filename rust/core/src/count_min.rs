@@ -409,22 +409,9 @@ impl CountMinSketch {
         let threads = plan.threads;
         if threads > 1 {
             // Reading only: each thread estimates its share of the batch into its share of `out`.
-            let share = keys.len().div_ceil(threads);
-            let (first, rest) = out.split_at_mut(share.min(out.len()));
-            let rest: Vec<std::sync::Mutex<&mut [u64]>> =
-                rest.chunks_mut(share).map(std::sync::Mutex::new).collect();
-            parallel::for_each_share(
-                keys.len(),
-                rest.len() + 1,
-                |range| self.estimate_into(&keys.sub(range), first),
-                |t, range| {
-                    // One lock per share, never contended: it only hands the slice to its thread.
-                    let mut out = rest[t - 1]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
-                    self.estimate_into(&keys.sub(range), &mut out);
-                },
-            );
+            parallel::for_each_share_of(out, threads, |range, out| {
+                self.estimate_into(&keys.sub(range), out)
+            });
         } else {
             self.estimate_into(keys, out);
         }

@@ -365,27 +365,13 @@ const PARALLEL_MIN: usize = 1 << 16;
 /// how many slots it wrote.
 fn fill<H: ItemHash>(keys: &Keys, out: &mut [Slot<H::Output>], hash: &H) -> usize {
     let plan = parallel::plan(keys.len(), PARALLEL_MIN);
-    let threads = plan.threads;
-    if threads <= 1 {
-        return keys.hash_into(hash, out);
-    }
-    let share = keys.len().div_ceil(threads);
-    let (first, rest) = out.split_at_mut(share.min(out.len()));
-    // One lock per share, never contended: it only hands each thread its slice of `out`.
-    let rest: Vec<std::sync::Mutex<&mut [Slot<H::Output>]>> =
-        rest.chunks_mut(share).map(std::sync::Mutex::new).collect();
-    let (mine, others) = parallel::for_each_share(
-        keys.len(),
-        rest.len() + 1,
-        |range| keys.sub(range).hash_into(hash, first),
-        |t, range| {
-            let mut out = rest[t - 1]
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            keys.sub(range).hash_into(hash, &mut out)
-        },
-    );
-    mine + others.iter().sum::<usize>()
+    let n = keys.len().min(out.len());
+    let slots = &mut out[..n];
+    parallel::for_each_share_of(slots, plan.threads, |range, slots| {
+        keys.sub(range).hash_into(hash, slots)
+    })
+    .iter()
+    .sum()
 }
 
 /// The 64-bit hash of one item: XXH3 with a seed, through the 8-byte kernel for numbers (every int

@@ -128,6 +128,34 @@ pub fn for_each_share<A, R: Send>(
     })
 }
 
+/// [`for_each_share`] over an output with one slot per item: `f(range, slots)` gets each share's
+/// items and its own part of `out` (share 0 on this thread), and the results come back in order.
+pub fn for_each_share_of<T: Send, R: Send>(
+    out: &mut [T],
+    threads: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [T]) -> R + Sync,
+) -> Vec<R> {
+    let n = out.len();
+    let share = n.div_ceil(threads.max(1)).max(1);
+    if threads <= 1 || n <= share {
+        return vec![f(0..n, out)];
+    }
+    std::thread::scope(|scope| {
+        let f = &f;
+        let mut parts = out.chunks_mut(share).enumerate();
+        let first = parts.next();
+        let others: Vec<_> = parts
+            .map(|(t, part)| scope.spawn(move || f(t * share..t * share + part.len(), part)))
+            .collect();
+        let mut results = Vec::with_capacity(others.len() + 1);
+        if let Some((_, part)) = first {
+            results.push(f(0..part.len(), part));
+        }
+        results.extend(others.into_iter().map(joined));
+        results
+    })
+}
+
 /// Why a [`pipeline`] stopped early: the producer's error or the consumer's.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stopped<P, C> {
@@ -252,6 +280,22 @@ mod tests {
                 let flat: Vec<usize> = std::iter::once(first).chain(rest).flatten().collect();
                 assert_eq!(flat, (0..n).collect::<Vec<_>>());
             }
+        }
+    }
+
+    #[test]
+    fn each_share_gets_its_own_slots() {
+        for (n, threads) in [(0, 3), (1, 2), (10, 3), (1000, 4), (7, 1)] {
+            let mut out = vec![usize::MAX; n];
+            let lens = for_each_share_of(&mut out, threads, |range, slots| {
+                assert_eq!(range.len(), slots.len());
+                for (slot, i) in slots.iter_mut().zip(range) {
+                    *slot = i;
+                }
+                slots.len()
+            });
+            assert_eq!(out, (0..n).collect::<Vec<_>>());
+            assert_eq!(lens.iter().sum::<usize>(), n);
         }
     }
 

@@ -88,3 +88,29 @@ sketch_by_inherent_methods!(HyperLogLog, |s, keys, counts| match counts {
         Ok(())
     }
 });
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hyperloglog_adds_each_item_with_a_positive_count_once() {
+        let items: Vec<u64> = (0..50).collect();
+        let counts: Vec<u64> = (0..50).map(|i| [0, 1, 3, 0, 0, 2][i % 6]).collect();
+        let mut batch = HyperLogLog::new(10, 1).unwrap();
+        Sketch::update(&mut batch, &Keys::U64(&items), Counts::PerItem(&counts)).unwrap();
+        let mut one = HyperLogLog::new(10, 1).unwrap();
+        for (i, &c) in items.iter().zip(&counts) {
+            if c > 0 {
+                one.add(&i.to_le_bytes());
+            }
+        }
+        assert_eq!(batch.to_bytes(), one.to_bytes());
+        let mut none = HyperLogLog::new(10, 1).unwrap();
+        Sketch::update(&mut none, &Keys::U64(&items), Counts::Each(0)).unwrap();
+        assert_eq!(none, HyperLogLog::new(10, 1).unwrap());
+        let short = Counts::PerItem(&counts[..3]);
+        assert!(Sketch::update(&mut none, &Keys::U64(&items), short).is_err());
+    }
+}
