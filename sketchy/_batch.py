@@ -20,29 +20,9 @@ from typing import Any
 import numpy as np
 
 
-class VarItems:
-    """Variable-width items in one buffer: item ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
-
-    For sketchy's own readers (the command line splits lines with numpy and hands them over
-    without a Python object per line); ``kind`` is ``"str"`` (checked to be UTF-8) or ``"bytes"``.
-    """
-
-    __slots__ = ("data", "kind", "offsets")
-
-    def __init__(self, offsets: np.ndarray, data: np.ndarray, kind: str = "str") -> None:
-        self.offsets = _aligned(offsets, np.int64)
-        self.data = np.ascontiguousarray(data, dtype=np.uint8)
-        self.kind = kind
-
-    def __len__(self) -> int:
-        return len(self.offsets) - 1
-
-
 def normalize(keys: Any) -> Any:
     if isinstance(keys, np.ndarray):
         return _numpy(keys)
-    if isinstance(keys, VarItems):
-        return ("var64", keys.kind, keys.offsets, keys.data)
     module = type(keys).__module__.partition(".")[0]
     if module == "pandas":
         return _pandas(keys)

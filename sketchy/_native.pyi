@@ -1,6 +1,7 @@
 """Type stubs of the compiled extension ``sketchy._native`` (checked by ``mypy.stubtest``)."""
 
-from collections.abc import Iterable, Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Final, TypeAlias, final
 
 import numpy as np
@@ -15,10 +16,12 @@ __all__ = [
     "CountMinSketch",
     "FeatureHashing",
     "HyperLogLog",
+    "ReadReport",
     "TopK",
     "hash_many",
     "murmur3_32",
     "murmur3_128",
+    "update_from",
     "xxh3_64",
     "xxh3_128",
     "xxh32",
@@ -26,6 +29,36 @@ __all__ = [
 ]
 
 ALGORITHMS: Final[list[str]]
+
+_Source: TypeAlias = str | os.PathLike[str]
+_Progress: TypeAlias = Callable[[int, int], object]
+_Sketch: TypeAlias = CountMinSketch | TopK | HyperLogLog
+
+@final
+class ReadReport:
+    @property
+    def bytes(self) -> int: ...
+    @property
+    def lines(self) -> int: ...
+    @property
+    def items(self) -> int: ...
+    @property
+    def skipped(self) -> dict[str, int]: ...
+    @property
+    def first_problem(self) -> str | None: ...
+    @property
+    def interrupted(self) -> bool: ...
+
+def update_from(
+    source: _Source,
+    *sketches: _Sketch,
+    csv: str | int | None = None,
+    jsonl: str | None = None,
+    delimiter: str = ",",
+    strict: bool = False,
+    max_line_bytes: int = 1048576,
+    progress: _Progress | None = None,
+) -> ReadReport: ...
 
 def murmur3_32(key: _Item, seed: int = 0, *, signed: bool = True) -> int: ...
 def murmur3_128(key: _Item, seed: int = 0, *, signed: bool = False) -> int: ...
@@ -78,6 +111,17 @@ class CountMinSketch:
     def add(self, item: _Item, count: int | None = None) -> None: ...
     def update(self, items: _Keys, counts: _Counts = None) -> None: ...
     def __getitem__(self, item: _Item, /) -> int: ...
+    def update_from(
+        self,
+        source: _Source,
+        *,
+        csv: str | int | None = None,
+        jsonl: str | None = None,
+        delimiter: str = ",",
+        strict: bool = False,
+        max_line_bytes: int = 1048576,
+        progress: _Progress | None = None,
+    ) -> ReadReport: ...
     def estimate_many(self, items: _Keys) -> npt.NDArray[np.uint64]: ...
     def merge(self, other: Self) -> None: ...
     def __add__(self, other: Self, /) -> Self: ...
@@ -110,6 +154,17 @@ class TopK:
     def error_bound(self) -> int: ...
     def add(self, item: _Item, count: int | None = None) -> None: ...
     def update(self, items: _Keys, counts: _Counts = None) -> None: ...
+    def update_from(
+        self,
+        source: _Source,
+        *,
+        csv: str | int | None = None,
+        jsonl: str | None = None,
+        delimiter: str = ",",
+        strict: bool = False,
+        max_line_bytes: int = 1048576,
+        progress: _Progress | None = None,
+    ) -> ReadReport: ...
     def most_common(self, n: int | None = None) -> list[tuple[Any, int]]: ...
     def __getitem__(self, item: _Item, /) -> int: ...
     def bounds(self, item: _Item) -> tuple[int, int]: ...
@@ -144,6 +199,17 @@ class HyperLogLog:
     def is_sparse(self) -> bool: ...
     def add(self, item: _Item) -> None: ...
     def update(self, items: _Keys) -> None: ...
+    def update_from(
+        self,
+        source: _Source,
+        *,
+        csv: str | int | None = None,
+        jsonl: str | None = None,
+        delimiter: str = ",",
+        strict: bool = False,
+        max_line_bytes: int = 1048576,
+        progress: _Progress | None = None,
+    ) -> ReadReport: ...
     def estimate(self) -> float: ...
     def __len__(self) -> int: ...
     def estimate_bounds(self, num_std: int = 1) -> tuple[float, float]: ...

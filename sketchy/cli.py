@@ -7,28 +7,24 @@
     sketchy stats --jsonl request.ip logs.jsonl    # both, and the number of items
     sketchy demo                                   # a built-in sample: estimates vs exact answers
 
-Inputs are files or ``-`` (stdin), plain or gzip-compressed. Lines are read in large blocks and
-handed to the sketches in batches (no Python object per line in the default line mode), so memory
-stays bounded whatever the input size; ``--exact`` also keeps every item, to show the error.
+Inputs are files or ``-`` (stdin), plain or gzip-compressed. They are read by sketchy's Rust reader
+(:func:`sketchy.update_from`: all cores, no Python object per record), so memory stays bounded
+whatever the input size; ``--exact`` also keeps every distinct item, to show the error.
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
-import itertools
 import json
 import os
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import Any
 
-BLOCK = 2 << 20  # bytes read at a time in line mode: a few copies of it are all the memory we use
-ROWS = 1 << 16  # CSV rows or JSON lines per batch
+EXACT = 1 << 24  # the most distinct items --exact counts exactly (a TopK of that capacity)
 
 
 class UserError(Exception):
@@ -37,242 +33,80 @@ class UserError(Exception):
 
 @dataclass
 class Tally:
-    """What was read, for the report."""
+    """What was read from all the files, for the report."""
 
     items: int = 0
     lines: int = 0
     skipped: Counter = field(default_factory=Counter)  # reason -> count
     first_problem: str | None = None
 
-    def problem(self, reason: str, where: str, strict: bool) -> None:
-        if strict:
-            raise UserError(f"{where}: {reason} (--strict)")
-        self.skipped[reason] += 1
+    def add(self, report: Any) -> None:
+        self.items += report.items
+        self.lines += report.lines
+        self.skipped.update(report.skipped)
         if self.first_problem is None:
-            self.first_problem = f"{where}: {reason}"
+            self.first_problem = report.first_problem
 
 
-# --- reading ------------------------------------------------------------------------------------------
-
-
-def open_input(path: str) -> tuple[IO[bytes], IO[bytes], int | None]:
-    """(stream to read, raw file for progress, size in bytes or None); gzip detected by its magic."""
-    try:
-        if path == "-":
-            raw: IO[bytes] = sys.stdin.buffer
-            size = None
-        else:
-            raw = open(path, "rb")
-            size = os.fstat(raw.fileno()).st_size
-    except OSError as err:
-        raise UserError(f"cannot open {path!r}: {err.strerror or err}") from None
-    buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
-    if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=buffered), buffered, size
-    return buffered, buffered, size
-
-
-def line_batches(stream: IO[bytes], source: str, tally: Tally, strict: bool) -> Iterator[Any]:
-    """Batches of lines (without their line ends) as `VarItems`: split with numpy, no object per line."""
-    import numpy as np
-
-    from sketchy._batch import VarItems
-
-    rest = b""
-    while True:
-        block = stream.read1(BLOCK) if hasattr(stream, "read1") else stream.read(BLOCK)
-        last = not block
-        data = rest + block
-        if not data:
-            return
-        buf = np.frombuffer(data, dtype=np.uint8)
-        ends = np.flatnonzero(buf == 10)
-        if last and (len(ends) == 0 or ends[-1] != len(buf) - 1):
-            ends = np.append(ends, len(buf))  # a last line without its newline
-        cut = int(ends[-1]) + 1 if len(ends) else 0
-        rest = data[cut:] if not last else b""
-        if len(ends) == 0:
-            continue
-        starts = np.concatenate(([0], ends[:-1] + 1))
-        lengths = ends - starts
-        # "\r\n" line ends lose their "\r" too.
-        has_cr = (lengths > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
-        lengths = lengths - has_cr
-        keep = np.ones(len(buf), dtype=bool)
-        keep[ends[ends < len(buf)]] = False
-        keep[(ends - 1)[has_cr]] = False
-        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        items = VarItems(offsets, buf[keep])
-        first_line = tally.lines + 1
-        tally.lines += len(lengths)
-        if not _valid_utf8(items):
-            items = _drop_undecodable(items, source, first_line, tally, strict)
-        yield items
-        if last:
-            return
-
-
-def _valid_utf8(items: Any) -> bool:
-    if len(items.data) == 0 or int(items.data.max()) < 0x80:
-        return True  # ASCII, the common case: checked without a copy
-    try:
-        str(memoryview(items.data), "utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _drop_undecodable(items: Any, source: str, first_line: int, tally: Tally, strict: bool) -> Any:
-    """The lines of a block that are valid UTF-8 (the rare slow path: line by line)."""
-    import numpy as np
-
-    from sketchy._batch import VarItems
-
-    raw = items.data.tobytes()
-    keep: list[int] = []
-    for i in range(len(items)):
-        line = raw[items.offsets[i] : items.offsets[i + 1]]
-        try:
-            line.decode("utf-8")
-            keep.append(i)
-        except UnicodeDecodeError:
-            tally.problem("undecodable bytes (not UTF-8)", f"{source}:{first_line + i}", strict)
-    starts, ends = items.offsets[:-1][keep], items.offsets[1:][keep]
-    data = b"".join(raw[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
-    offsets = np.zeros(len(keep) + 1, dtype=np.int64)
-    np.cumsum(ends - starts, out=offsets[1:])
-    return VarItems(offsets, np.frombuffer(data, dtype=np.uint8))
-
-
-def _text(stream: IO[bytes]) -> io.TextIOWrapper:
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="strict", newline="")
-
-
-def csv_batches(
-    stream: IO[bytes], source: str, column: str, delimiter: str, tally: Tally, strict: bool
-) -> Iterator[list[str]]:
-    import csv
-
-    text = _text(stream)
-    reader = csv.reader(_safe_lines(text, source, tally, strict), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as err:
-        raise UserError(f"{source}: malformed CSV header: {err}") from None
-    tally.lines += 1
-    if column.isdigit() and column not in header:
-        index = int(column)
-    elif column in header:
-        index = header.index(column)
-    else:
-        raise UserError(f"{source}: no column {column!r} (columns: {', '.join(header)})")
-    batch: list[str] = []
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as err:
-            tally.lines += 1
-            tally.problem(f"malformed CSV row ({err})", f"{source}:{reader.line_num}", strict)
-            continue
-        tally.lines += 1
-        if index >= len(row):
-            tally.problem(f"row has no column {column!r}", f"{source}:{reader.line_num}", strict)
-            continue
-        batch.append(row[index])
-        if len(batch) >= ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _safe_lines(text: io.TextIOWrapper, source: str, tally: Tally, strict: bool) -> Iterator[str]:
-    """Lines of text; an undecodable line is reported and skipped (re-reading the rest)."""
-    raw = text.buffer
-    text.detach()
-    line_number = 0
-    for line in raw:
-        line_number += 1
-        try:
-            yield line.decode("utf-8")
-        except UnicodeDecodeError:
-            tally.problem("undecodable bytes (not UTF-8)", f"{source}:{line_number}", strict)
-
-
-def jsonl_batches(
-    stream: IO[bytes], source: str, path: str, tally: Tally, strict: bool
-) -> Iterator[list[Any]]:
-    keys = path.split(".")
-    batch: list[Any] = []
-    for number, line in enumerate(stream, start=tally.lines + 1):
-        tally.lines += 1
-        if not line.strip():
-            continue
-        try:
-            value: Any = json.loads(line)
-        except (UnicodeDecodeError, ValueError) as err:
-            tally.problem(f"malformed JSON ({err.__class__.__name__})", f"{source}:{number}", strict)
-            continue
-        for key in keys:
-            if isinstance(value, dict) and key in value:
-                value = value[key]
-            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-                value = value[int(key)]
-            else:
-                value = None
-                break
-        if value is None:
-            tally.problem(f"missing field {path!r}", f"{source}:{number}", strict)
-            continue
-        if isinstance(value, bool):
-            value = str(value).lower()
-        if not isinstance(value, (str, int, float)):
-            tally.problem(f"field {path!r} is not a string or a number", f"{source}:{number}", strict)
-            continue
-        batch.append(value)
-        if len(batch) >= ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-# --- the sketches and the report ----------------------------------------------------------------------
+# --- reading and counting ----------------------------------------------------------------------------
 
 
 class Counting:
-    """The sketches a command needs, fed batch by batch, and the exact answers with --exact."""
+    """The sketches a command needs, all fed in one pass over each file by the Rust reader; with
+    ``--exact`` also a top-k summary large enough to count every item exactly."""
 
     def __init__(self, args: argparse.Namespace, distinct: bool, top: bool) -> None:
         from sketchy import HyperLogLog, TopK
 
         self.hll = HyperLogLog(args.precision, seed=args.seed) if distinct else None
         self.top = TopK(args.k, seed=args.seed, capacity=max(args.capacity, args.k)) if top else None
-        self.exact: Counter | None = Counter() if args.exact else None
+        # Exact while it holds at most EXACT distinct items (its error bound stays 0).
+        self.exact = TopK(args.k, seed=args.seed, capacity=EXACT) if args.exact else None
 
-    def add(self, batch: Any) -> None:
-        if self.hll is not None:
-            self.hll.update(batch)
-        if self.top is not None:
-            self.top.update(batch)
-        if self.exact is not None:
-            self.exact.update(_python_items(batch))
+    def sketches(self) -> list[Any]:
+        return [s for s in (self.hll, self.top, self.exact) if s is not None]
 
     def memory(self) -> int:
         return sum(s.__sizeof__() for s in (self.hll, self.top) if s is not None)
 
 
-def _python_items(batch: Any) -> list[Any]:
-    if isinstance(batch, list):
-        return batch
-    raw = batch.data.tobytes()
-    offsets = batch.offsets.tolist()
-    return [raw[a:b].decode("utf-8") for a, b in itertools.pairwise(offsets)]
+def read(path: str, args: argparse.Namespace, counting: Counting, tally: Tally, progress: Any) -> None:
+    """Reads one file (or stdin) into the sketches; KeyboardInterrupt after counting what was read."""
+    from sketchy import update_from
+
+    source = "<stdin>" if path == "-" else path
+    feed = None
+    if progress is not None:
+        try:
+            size: int | None = os.stat(path).st_size if path != "-" else None
+        except OSError:
+            size = None
+        progress.reset(total=size)
+        progress.set_description(source)
+        started = time.perf_counter()
+
+        def feed(done: int, items: int) -> None:
+            progress.update(done - progress.n)
+            rate = (tally.items + items) / max(time.perf_counter() - started, 1e-9)
+            progress.set_postfix_str(f"{tally.items + items:,} items, {rate:,.0f} items/s", refresh=False)
+
+    try:
+        report = update_from(
+            path,
+            *counting.sketches(),
+            csv=args.csv,
+            jsonl=args.jsonl,
+            delimiter=args.delimiter,
+            strict=args.strict,
+            progress=feed,
+        )
+    except KeyboardInterrupt as err:
+        if (partial := getattr(err, "report", None)) is not None:
+            tally.add(partial)
+        raise
+    except (OSError, ValueError) as err:
+        raise UserError(str(err)) from None
+    tally.add(report)
 
 
 def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
@@ -283,35 +117,7 @@ def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
     progress = _progress(args)
     try:
         for path in args.files or ["-"]:
-            stream, raw, size = open_input(path)
-            source = "<stdin>" if path == "-" else path
-            if progress is not None:
-                progress.reset(total=size)
-                progress.set_description(source)
-            try:
-                if args.csv is not None:
-                    batches: Iterator[Any] = csv_batches(
-                        stream, source, args.csv, args.delimiter, tally, args.strict
-                    )
-                elif args.jsonl is not None:
-                    batches = jsonl_batches(stream, source, args.jsonl, tally, args.strict)
-                else:
-                    batches = line_batches(stream, source, tally, args.strict)
-                position = 0
-                for batch in batches:
-                    counting.add(batch)
-                    tally.items += len(batch)
-                    if progress is not None and path != "-":
-                        now = raw.tell()
-                        progress.update(now - position)
-                        position = now
-                        rate = tally.items / max(time.perf_counter() - started, 1e-9)
-                        progress.set_postfix_str(f"{tally.items:,} items, {rate:,.0f} items/s", refresh=False)
-            except OSError as err:
-                raise UserError(f"cannot read {source!r}: {err}") from None
-            finally:
-                if path != "-":
-                    raw.close()
+            read(path, args, counting, tally, progress)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -344,6 +150,9 @@ def report(
         result["skipped"] = dict(tally.skipped)
         result["first_problem"] = tally.first_problem
     hll, top, exact = counting.hll, counting.top, counting.exact
+    if exact is not None and exact.error_bound > 0:
+        result["exact_unavailable"] = f"more than {EXACT:,} distinct items"
+        exact = None
     if hll is not None:
         low, high = hll.estimate_bounds(num_std=2)
         result["distinct"] = {"estimate": round(hll.estimate()), "low_95": int(low), "high_95": int(high) + 1}

@@ -61,7 +61,7 @@ use crate::sketch_methods::sketch_methods;
 /// Performance", ESA 2006.
 #[pyclass(module = "sketchy._native", name = "CountMinSketch", frozen)]
 pub struct PyCountMinSketch {
-    inner: Shared<CountMinSketch>,
+    pub(crate) inner: Shared<CountMinSketch>,
 }
 
 #[pymethods]

@@ -1,6 +1,7 @@
 //! The one place where core errors become Python exceptions.
 
-use pyo3::exceptions::{PyOverflowError, PyUnicodeEncodeError, PyValueError};
+use pyo3::exceptions::{PyFileNotFoundError, PyIsADirectoryError, PyOSError};
+use pyo3::exceptions::{PyOverflowError, PyPermissionError, PyUnicodeEncodeError, PyValueError};
 use pyo3::prelude::*;
 use sketchy_core::SketchError;
 
@@ -17,6 +18,13 @@ pub fn to_pyerr(err: SketchError) -> PyErr {
         | SketchError::Incompatible { .. }
         | SketchError::InvalidFormat { .. }
         | SketchError::InvalidInput { .. } => PyValueError::new_err(message),
+        // The OSError subclass Python raises for the same failure.
+        SketchError::Io { kind, .. } => match kind {
+            std::io::ErrorKind::NotFound => PyFileNotFoundError::new_err(message),
+            std::io::ErrorKind::PermissionDenied => PyPermissionError::new_err(message),
+            std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
+            _ => PyOSError::new_err(message),
+        },
     }
 }
 

@@ -58,7 +58,7 @@ use crate::sketch_methods::sketch_methods;
 /// sketches", arXiv:1702.01284, 2017.
 #[pyclass(module = "sketchy._native", name = "HyperLogLog", frozen)]
 pub struct PyHyperLogLog {
-    inner: Shared<HyperLogLog>,
+    pub(crate) inner: Shared<HyperLogLog>,
     /// The sketch's seed (it never changes): `add` hashes its item before it takes the lock.
     seed: u64,
 }

@@ -9,6 +9,7 @@ mod feature_hashing;
 mod hashing;
 mod hll;
 mod items;
+mod read;
 mod shared;
 mod sketch_methods;
 mod top_k;
@@ -37,6 +38,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<count_min::PyCountMinSketch>()?;
     m.add_class::<top_k::PyTopK>()?;
     m.add_class::<hll::PyHyperLogLog>()?;
+    m.add_class::<read::PyReadReport>()?;
+    m.add_function(wrap_pyfunction!(read::update_from, m)?)?;
     m.add(
         "ALGORITHMS",
         sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),

@@ -94,6 +94,28 @@ macro_rules! sketch_methods {
                 self.merge(py, other)
             }
 
+            /// Reads a file (plain or gzip; ``"-"``: stdin) into this sketch: its lines, a CSV
+            /// column (``csv=``) or a JSON-lines field (``jsonl=``), on all cores. See
+            /// :func:`sketchy.update_from`, which also feeds several sketches in one pass.
+            #[pyo3(signature = (source, *, csv=None, jsonl=None, delimiter=",", strict=false, max_line_bytes=sketchy_core::read::DEFAULT_MAX_RECORD, progress=None))]
+            #[allow(clippy::too_many_arguments)]
+            fn update_from(
+                slf: &pyo3::Bound<'_, Self>,
+                source: &pyo3::Bound<'_, pyo3::PyAny>,
+                csv: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+                jsonl: Option<String>,
+                delimiter: &str,
+                strict: bool,
+                max_line_bytes: usize,
+                progress: Option<&pyo3::Bound<'_, pyo3::PyAny>>,
+            ) -> pyo3::PyResult<crate::read::PyReadReport> {
+                let sketches = vec![slf.clone().into_any()];
+                crate::read::update_from(
+                    slf.py(), source, sketches, csv, jsonl, delimiter, strict, max_line_bytes,
+                    progress,
+                )
+            }
+
             fn __sizeof__(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<usize> {
                 Ok(sketchy_core::Sketch::memory_size(&*self.inner.lock(py)?))
             }

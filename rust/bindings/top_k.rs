@@ -52,7 +52,7 @@ use crate::sketch_methods::sketch_methods;
 /// Agarwal, Cormode, Huang, Phillips, Wei and Yi, "Mergeable Summaries", PODS 2012.
 #[pyclass(module = "sketchy._native", name = "TopK", frozen)]
 pub struct PyTopK {
-    inner: Shared<TopK>,
+    pub(crate) inner: Shared<TopK>,
 }
 
 #[pymethods]

@@ -21,6 +21,11 @@ pub enum SketchError {
     InvalidFormat { message: String },
     /// Input buffers that disagree with each other, e.g. Arrow offsets past the data (`ValueError`).
     InvalidInput { message: String },
+    /// A file that cannot be opened or read (the reader's): `kind` picks the Python `OSError`.
+    Io {
+        kind: std::io::ErrorKind,
+        message: String,
+    },
 }
 
 impl SketchError {
@@ -39,6 +44,13 @@ impl SketchError {
 
     pub fn input(message: impl Into<String>) -> Self {
         SketchError::InvalidInput {
+            message: message.into(),
+        }
+    }
+
+    pub fn io(kind: std::io::ErrorKind, message: impl Into<String>) -> Self {
+        SketchError::Io {
+            kind,
             message: message.into(),
         }
     }
@@ -89,6 +101,7 @@ impl fmt::Display for SketchError {
                 write!(f, "invalid serialized sketch: {message}")
             }
             SketchError::InvalidInput { message } => f.write_str(message),
+            SketchError::Io { message, .. } => f.write_str(message),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod hll;
 pub mod keys;
 pub mod murmur3;
 pub mod parallel;
+pub mod read;
 pub mod sketch;
 pub mod top_k;
 

@@ -1,0 +1,278 @@
+"""``sketchy.update_from``: the Rust reader against Python's own ``csv`` and ``json`` modules on seeded
+files (the items it adds must be the ones ``update`` adds for what Python reads), its error paths, and
+files large enough to be read in several chunks on several threads."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sketchy import CountMinSketch, HyperLogLog, TopK, update_from
+
+CHUNK = 2 << 20  # the reader's chunk: files above it are read on several threads
+EXACT = 1 << 24
+
+
+def exact(path: Path, **kw) -> tuple[Counter, object]:
+    """What the reader added, counted exactly (a TopK too large to forget anything)."""
+    top = TopK(1, capacity=EXACT)
+    report = update_from(path, top, **kw)
+    assert top.error_bound == 0
+    return Counter(dict(top.most_common(len(top)))), report
+
+
+def words(rng: random.Random, n: int) -> list[str]:
+    alphabet = ["a", "b", "é", "ß", "日", "😀", " ", "\t", ",", ";", '"', "x"]
+    return ["".join(rng.choices(alphabet, k=rng.randrange(0, 12))) for _ in range(n)]
+
+
+# --- lines -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [0, 1, 1000, 600_000])
+def test_lines_equal_update_with_the_lines_python_reads(tmp_path, n):
+    rng = random.Random(n)
+    lines = [w.replace("\n", "") for w in words(rng, n)]
+    if lines:
+        lines[-1] += "end"  # an empty last line without a newline would be no line at all
+    ends = [rng.choice(["\n", "\r\n"]) for _ in lines]
+    text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    if n:  # the last line without its newline
+        text = text[: -len(ends[-1])]
+    path = tmp_path / "lines.txt"
+    path.write_bytes(text.encode())
+    if n > 100_000:
+        assert path.stat().st_size > 2 * CHUNK
+    expected = HyperLogLog(12, seed=5)
+    expected.update(lines)
+    got = HyperLogLog(12, seed=5)
+    report = got.update_from(path)
+    assert got == expected
+    assert (report.items, report.lines, report.skipped) == (n, n, {})
+    counts, _ = exact(path)
+    assert counts == Counter(lines)
+    cms, want = CountMinSketch(256, 3), CountMinSketch(256, 3)
+    want.update(lines)
+    update_from(path, cms)
+    assert cms == want
+
+
+def test_undecodable_lines_are_skipped_with_their_line_number(tmp_path):
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"ok\n\xff\xfe\nfine\n\xc3\n")
+    counts, report = exact(path)
+    assert counts == Counter(["ok", "fine"])
+    assert report.skipped == {"undecodable bytes (not UTF-8)": 2}
+    assert report.first_problem == f"{path}:2: undecodable bytes (not UTF-8)"
+    with pytest.raises(ValueError, match=r"bad.txt:2: undecodable"):
+        update_from(path, HyperLogLog(), strict=True)
+
+
+def test_long_lines_are_skipped_in_bounded_memory(tmp_path):
+    path = tmp_path / "long.txt"
+    path.write_bytes(b"a\n" + b"x" * 5_000_000 + b"\nb\n" + b"y" * 6000 + b"\nc")
+    counts, report = exact(path, max_line_bytes=4096)
+    assert counts == Counter(["a", "b", "c"])
+    assert report.skipped == {"line longer than 4096 bytes": 2} and report.lines == 5
+    counts, _ = exact(path, max_line_bytes=8 << 20)
+    assert sum(counts.values()) == 5
+
+
+def test_gzip_multi_member_and_stdin(tmp_path):
+    rng = random.Random(1)
+    lines = words(rng, 50_000)
+    lines = [w.replace("\n", "") for w in lines]
+    text = ("\n".join(lines) + "\n").encode()
+    half = len(text) // 2
+    cut = text.index(b"\n", half) + 1
+    path = tmp_path / "two.gz"
+    path.write_bytes(gzip.compress(text[:cut]) + gzip.compress(text[cut:]))
+    counts, report = exact(path)
+    assert counts == Counter(lines) and report.items == len(lines)
+    assert report.bytes == path.stat().st_size
+    # stdin, as the command line reads "-": the same sketch.
+    code = (
+        "import sys, sketchy; h = sketchy.HyperLogLog(10); sketchy.update_from('-', h); "
+        "sys.stdout.buffer.write(h.to_bytes())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], input=path.read_bytes(), capture_output=True, check=True)
+    want = HyperLogLog(10)
+    want.update(lines)
+    assert HyperLogLog.from_bytes(out.stdout) == want
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+def csv_text(rng: random.Random, rows: int, delimiter: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=rng.choice(["\n", "\r\n"]))
+    writer.writerow(["id", "name", "note"])
+    for i in range(rows):
+        name = rng.choice(words(rng, 3) + ["multi\nline", 'say "hi"', "a,b", "", "x\r\ny"])
+        row = [str(i), name, rng.choice(words(rng, 2))]
+        writer.writerow(row[: rng.choice([3, 3, 3, 2, 1])])
+    text = out.getvalue()
+    # Quoting Python reads its own way: a quote inside an unquoted field, text after a closing
+    # quote, an empty line.
+    return text + f'7{delimiter}ab"c{delimiter}z\n8{delimiter}"q"r\n\n9{delimiter}last'
+
+
+@pytest.mark.parametrize(("rows", "delimiter"), [(500, ","), (300_000, ","), (2000, ";"), (1000, "\t")])
+def test_csv_columns_equal_python_csv(tmp_path, rows, delimiter):
+    rng = random.Random(rows)
+    text = csv_text(rng, rows, delimiter)
+    path = tmp_path / "data.csv"
+    path.write_bytes(text.encode())
+    if rows > 100_000:
+        assert path.stat().st_size > 2 * CHUNK  # quoted newlines cross the chunk boundaries
+    with open(path, newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f, delimiter=delimiter))
+    header, body = table[0], table[1:]
+    for column in ("name", 1, "note", "0"):
+        index = column if isinstance(column, int) else (header.index(column) if column in header else int(column))
+        want = Counter(row[index] for row in body if len(row) > index)
+        counts, report = exact(path, csv=column, delimiter=delimiter)
+        assert counts == want, column
+        missing = sum(len(row) <= index for row in body)
+        assert report.items == sum(want.values())
+        assert report.skipped == ({f"row has no column '{column}'": missing} if missing else {})
+
+
+def test_csv_errors(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match=r"no column 'c' \(columns: a, b\)"):
+        update_from(path, HyperLogLog(), csv="c")
+    with pytest.raises(ValueError, match="delimiter"):
+        update_from(path, HyperLogLog(), csv="a", delimiter=";;")
+    with pytest.raises(ValueError, match="not both"):
+        update_from(path, HyperLogLog(), csv="a", jsonl="a")
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(ValueError, match="no column 'a'"):
+        update_from(empty, HyperLogLog(), csv="a")
+
+
+# --- JSON lines ------------------------------------------------------------------------------------
+
+
+def python_field(line: str, path: str):
+    """The item the command line has always taken from a JSON line (None: skipped)."""
+    if not line.strip():
+        return "blank"
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    for key in path.split("."):
+        if isinstance(value, dict) and key in value:
+            value = value[key]
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (str, int, float)) and value is not None:
+        return value
+    return None
+
+
+def test_json_fields_equal_python_json(tmp_path):
+    rng = random.Random(7)
+    values = [
+        "s", "ü", "", 0, -3, 2**62, 1.5, -0.0, 1e300, True, False, None, [1, 2], {"k": 1}, "tab\t", "\u2028",
+    ]
+    lines = []
+    for _ in range(20_000):
+        kind = rng.randrange(8)
+        v = rng.choice(values)
+        if kind == 0:
+            lines.append(json.dumps({"a": {"b": v}}))
+        elif kind == 1:
+            lines.append(json.dumps({"a": [v, {"b": v}]}))
+        elif kind == 2:
+            lines.append('{"a": {"b": 1}, "a": {"b": "dup"}}')
+        elif kind == 3:
+            lines.append(rng.choice(["{oops", "[1,", "", "   ", '{"a": {"b": 1}} x', "NaN", '{"a": {"b": NaN}}']))
+        elif kind == 4:
+            lines.append(json.dumps({"x": v}, indent=None))
+        else:
+            lines.append(json.dumps({"a": {"b": v, "c": [v]}}, separators=(",", ":")))
+    path = tmp_path / "data.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    for field in ("a.b", "a.0", "a.1.b", "x"):
+        want = Counter()
+        skipped = 0
+        for line in lines:
+            value = python_field(line, field)
+            if value is None:
+                skipped += 1
+            elif value != "blank" or line.strip():
+                want[value] += 1
+        counts, report = exact(path, jsonl=field)
+        # NaN != NaN: compare the rest exactly, NaN by count.
+        nan = lambda c: sum(n for k, n in c.items() if isinstance(k, float) and k != k)  # noqa: E731
+        clean = lambda c: Counter({k: n for k, n in c.items() if not (isinstance(k, float) and k != k)})  # noqa: E731
+        assert clean(counts) == clean(want) and nan(counts) == nan(want), field
+        assert sum(report.skipped.values()) == skipped
+
+
+# --- errors and the result's independence from threads --------------------------------------------
+
+
+def test_bad_files_raise_and_change_nothing(tmp_path):
+    hll = HyperLogLog(10)
+    hll.update(["kept"])
+    before = hll.to_bytes()
+    with pytest.raises(FileNotFoundError, match="cannot open"):
+        hll.update_from(tmp_path / "nope")
+    with pytest.raises(IsADirectoryError):
+        hll.update_from(tmp_path)
+    binary = tmp_path / "bin"
+    binary.write_bytes(b"abc\n\x00\x01\x02")
+    with pytest.raises(ValueError, match="binary data"):
+        hll.update_from(binary)
+    lines = "".join(f"line {i}\n" for i in range(200_000)).encode()
+    truncated = tmp_path / "cut.gz"
+    truncated.write_bytes(gzip.compress(lines)[:-20_000])
+    with pytest.raises(ValueError, match="corrupt or truncated gzip"):
+        hll.update_from(truncated)
+    corrupt = bytearray(gzip.compress(lines))
+    corrupt[len(corrupt) // 2] ^= 0xFF
+    (tmp_path / "bad.gz").write_bytes(bytes(corrupt))
+    with pytest.raises(ValueError, match="gzip"):
+        hll.update_from(tmp_path / "bad.gz")
+    with pytest.raises(TypeError, match="sketches"):
+        update_from(binary, "not a sketch")
+    assert hll.to_bytes() == before
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    assert hll.update_from(empty).items == 0 and hll.to_bytes() == before
+
+
+def test_the_sketches_do_not_depend_on_the_number_of_threads(tmp_path):
+    rng = random.Random(3)
+    tokens = [f"t{rng.paretovariate(1.1):.0f}" for _ in range(1_500_000)]
+    path = tmp_path / "zipf.txt"
+    path.write_text("\n".join(tokens))
+    code = (
+        "import sys, sketchy; h, t = sketchy.HyperLogLog(14), sketchy.TopK(20, capacity=64); "
+        f"sketchy.update_from({str(path)!r}, h, t); sys.stdout.buffer.write(h.to_bytes() + t.to_bytes())"
+    )
+    outputs = set()
+    for threads in ("1", "2", "8"):
+        env = {**os.environ, "SKETCHY_NUM_THREADS": threads}
+        outputs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
+    assert len(outputs) == 1
