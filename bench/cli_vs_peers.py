@@ -13,7 +13,6 @@ import argparse
 import gzip
 import json
 import re
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -59,16 +58,16 @@ def generate(directory: Path, n: int, seed: int = 0) -> dict[str, Path]:
         for start in range(0, n, BLOCK):
             picks = vocabulary[rng.integers(0, len(vocabulary), BLOCK)]
             suffix = rng.integers(0, 3_000_000, BLOCK)
-            tokens = [
-                t if s % 4 else f"{t}{s}" for t, s in zip(picks.tolist(), suffix.tolist(), strict=True)
-            ]
+            tokens = [t if s % 4 else f"{t}{s}" for t, s in zip(picks.tolist(), suffix.tolist(), strict=True)]
             block = ("\n".join(tokens) + "\n").encode()
             lines.write(block)
             gz.write(block)
             if start < n // 4:
                 csv.write("".join(f"{start + i},{t},{len(t)}\n" for i, t in enumerate(tokens)))
                 jsonl.write(
-                    "".join(json.dumps({"id": start + i, "tok": {"name": t}}) + "\n" for i, t in enumerate(tokens))
+                    "".join(
+                        json.dumps({"id": start + i, "tok": {"name": t}}) + "\n" for i, t in enumerate(tokens)
+                    )
                 )
     return paths
 
@@ -89,75 +88,89 @@ def measure(command: list[str]) -> tuple[float, float, str]:
 
 def polars(scan: str, column: str) -> list[str]:
     code = (
-        "import polars as pl, sys; "
+        "import polars as pl; "
         f"print(pl.{scan}.select(pl.col({column!r}).approx_n_unique()).collect().item())"
     )
     return [sys.executable, "-c", code]
 
 
 def duckdb(source: str, column: str) -> list[str]:
+    query = f"select approx_count_distinct({column}) from {source}"
     code = (
-        "import duckdb, sys; "
-        f"print(duckdb.sql({f'select approx_count_distinct({column}) from {source}'!r}).fetchone()[0])"
+        "import duckdb; con = duckdb.connect(); con.execute('set enable_progress_bar = false'); "
+        f"print(con.execute({query!r}).fetchone()[0])"
     )
     return [sys.executable, "-c", code]
+
+
+def sketchy_estimate(out: str) -> float:
+    return json.loads(out)["distinct"]["estimate"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=100_000_000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/sketchy-bench"))
-    parser.add_argument("--no-exact", action="store_true", help="skip the exact count (sort -u)")
     args = parser.parse_args()
     paths = generate(args.dir, args.tokens)
-    sketchy = [str(Path(sys.executable).parent / "sketchy")]
-    lines, csv, jsonl = (str(paths[k]) for k in ("lines", "csv", "jsonl"))
+    sketchy = str(Path(sys.executable).parent / "sketchy")
+    lines, gz, csv, jsonl = (str(paths[k]) for k in ("lines", "gzip", "csv", "jsonl"))
     raw = "delim='\\x01', quote='', escape='', header=false, columns={'t': 'VARCHAR'}"
+    no_quotes = 'has_header=False, separator="\\x01", quote_char=None'
+    exact_lines = ["sh", "-c", f"LC_ALL=C sort -u -S 1G {lines} | wc -l"]
+    exact_csv = ["sh", "-c", f"tail -n +2 {csv} | cut -d, -f2 | LC_ALL=C sort -u -S 1G | wc -l"]
+    # (input, label, command, which exact count its estimate is compared with)
     cases: list[tuple[str, str, list[str], str | None]] = [
-        ("lines", "sketchy distinct", [*sketchy, "distinct", "--json", lines], "lines"),
-        ("lines", "sketchy stats (distinct + top-10 + total)", [*sketchy, "stats", "--json", lines], "lines"),
+        (lines, "sort -u FILE | wc -l (exact)", exact_lines, "lines"),
+        (lines, "sketchy distinct FILE", [sketchy, "distinct", "--json", lines], "lines"),
+        (lines, "sketchy stats FILE (distinct, top 10, total)", [sketchy, "stats", "--json", lines], "lines"),
         (
-            "lines",
-            "Polars scan_csv(...).approx_n_unique()",
-            polars(
-                f'scan_csv({lines!r}, has_header=False, separator="\\x01", quote_char=None)', "column_1"
-            ),
+            lines,
+            "Polars scan_csv(FILE).approx_n_unique()",
+            polars(f"scan_csv({lines!r}, {no_quotes})", "column_0"),
             "lines",
         ),
-        ("lines", "DuckDB approx_count_distinct(read_csv)", duckdb(f"read_csv('{lines}', {raw})", "t"), "lines"),
-        ("gzip", "sketchy distinct FILE.gz", [*sketchy, "distinct", "--json", str(paths["gzip"])], "lines"),
-        ("gzip", "gzip -dc FILE.gz > /dev/null", ["sh", "-c", f"gzip -dc {paths['gzip']} > /dev/null"], None),
-        ("csv", "sketchy distinct --csv token", [*sketchy, "distinct", "--json", "--csv", "token", csv], "csv"),
-        ("csv", "Polars scan_csv(f).approx_n_unique()", polars(f"scan_csv({csv!r})", "token"), "csv"),
-        ("csv", "DuckDB approx_count_distinct(read_csv)", duckdb(f"read_csv('{csv}')", "token"), "csv"),
-        ("jsonl", "sketchy distinct --jsonl tok.name", [*sketchy, "distinct", "--json", "--jsonl", "tok.name", jsonl], "csv"),
-        ("jsonl", "Polars scan_ndjson(f).approx_n_unique()", polars(f"scan_ndjson({jsonl!r}).select(pl.col('tok').struct.field('name'))", "name"), "csv"),
+        (
+            lines,
+            "DuckDB approx_count_distinct(read_csv(FILE))",
+            duckdb(f"read_csv('{lines}', {raw})", "t"),
+            "lines",
+        ),
+        (gz, "sketchy distinct FILE.gz", [sketchy, "distinct", "--json", gz], "lines"),
+        (gz, "gzip -dc FILE.gz > /dev/null", ["sh", "-c", f"gzip -dc {gz} > /dev/null"], None),
+        (
+            csv,
+            "sketchy distinct --csv token FILE",
+            [sketchy, "distinct", "--json", "--csv", "token", csv],
+            "csv",
+        ),
+        (csv, "Polars scan_csv(FILE).approx_n_unique()", polars(f"scan_csv({csv!r})", "token"), "csv"),
+        (csv, "DuckDB approx_count_distinct(read_csv(FILE))", duckdb(f"read_csv('{csv}')", "token"), "csv"),
+        (
+            jsonl,
+            "sketchy distinct --jsonl tok.name FILE",
+            [sketchy, "distinct", "--json", "--jsonl", "tok.name", jsonl],
+            "csv",
+        ),
+        (
+            jsonl,
+            "Polars scan_ndjson(FILE).approx_n_unique()",
+            polars(f"scan_ndjson({jsonl!r}).select(pl.col('tok').struct.field('name'))", "name"),
+            "csv",
+        ),
     ]
-    truth: dict[str, int] = {}
-    if not args.no_exact:
-        for key, path in (("lines", lines),):
-            wall, rss, out = measure(["sh", "-c", f"LC_ALL=C sort -u -S 2G {path} | wc -l"])
-            truth[key] = int(out)
-            cases.insert(0, ("lines", "sort -u FILE | wc -l (exact)", ["true"], None))
-            print(f"exact: {truth[key]:,} distinct ({wall:.2f} s, sort -u)", file=sys.stderr)
-        truth["csv"] = 0  # the CSV/JSON files hold the first quarter of the tokens: counted by sketchy --exact
-        exact = json.loads(
-            subprocess.run([*sketchy, "distinct", "--json", "--exact", "--csv", "token", csv], capture_output=True, text=True, check=True).stdout
-        )
-        truth["csv"] = exact["distinct"]["exact"]
-    print(f"| input | command | wall | peak RSS | distinct error |\n| --- | --- | ---: | ---: | ---: |")
-    for input_name, label, command, key in cases:
-        if command == ["true"]:
-            continue
+    truth = {"lines": int(measure(exact_lines)[2]), "csv": int(measure(exact_csv)[2])}
+    print("| input | command | wall | peak RSS | distinct error |\n| --- | --- | ---: | ---: | ---: |")
+    for path, label, command, key in cases:
         wall, rss, out = measure(command)
-        estimate = None
-        if key is not None and out:
-            estimate = json.loads(out)["distinct"]["estimate"] if out.startswith("{") else float(out)
-        error = f"{estimate / truth[key] - 1:+.2%}" if estimate is not None and truth.get(key) else ""
-        size = Path({"lines": lines, "gzip": str(paths["gzip"]), "csv": csv, "jsonl": jsonl}[input_name]).stat().st_size
-        print(f"| {input_name} ({size / 2**20:,.0f} MB) | `{label}` | {wall:.2f} s | {rss:,.0f} MB | {error} |", flush=True)
-    if shutil.which("sort") is None:
-        print("(sort not found)", file=sys.stderr)
+        if key is None or "sort -u" in label:
+            error = ""
+        else:
+            estimate = sketchy_estimate(out) if out.startswith("{") else float(out.splitlines()[-1])
+            error = f"{estimate / truth[key] - 1:+.2%}"
+        size = Path(path).stat().st_size / 1e6
+        name = Path(path).suffix.lstrip(".")
+        print(f"| {name} ({size:,.0f} MB) | `{label}` | {wall:.2f} s | {rss:,.0f} MB | {error} |", flush=True)
 
 
 if __name__ == "__main__":

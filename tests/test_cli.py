@@ -153,3 +153,36 @@ def test_ctrl_c_reports_what_was_counted():
     assert process.returncode == 130
     result = json.loads(out)
     assert result["interrupted"] is True and result["items"] in (0, 1000)
+
+
+def test_bad_inputs_are_one_line_and_status_2(tmp_path):
+    binary = tmp_path / "image.bin"
+    binary.write_bytes(b"GIF89a\x00\x01\x02" * 100)
+    truncated = tmp_path / "cut.gz"
+    truncated.write_bytes(gzip.compress(b"".join(b"line %d\n" % i for i in range(100_000)))[:-5000])
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    cases = {
+        (str(tmp_path),): "it is a directory",
+        (str(binary),): "binary data (a NUL byte at offset 6)",
+        (str(truncated),): "corrupt or truncated gzip data",
+        ("--csv", "c", str(table)): "no column 'c' (columns: a, b)",
+    }
+    for args, message in cases.items():
+        result = sketchy("stats", *args, check=False)
+        err = result.stderr.decode().strip().splitlines()
+        assert result.returncode == 2 and len(err) == 1, (args, err)
+        assert err[0].startswith("sketchy: error: ") and message in err[0], (args, err)
+
+
+def test_a_huge_line_is_skipped_in_bounded_memory(tmp_path):
+    path = tmp_path / "one-huge-line.txt"
+    with open(path, "wb") as f:
+        f.write(b"a\nb\n")
+        for _ in range(64):
+            f.write(b"x" * (1 << 20))  # a 64 MiB line
+        f.write(b"\nc\n")
+    result = as_json("distinct", str(path), "--exact")
+    assert result["items"] == 3 and result["distinct"]["exact"] == 3
+    assert result["skipped"] == {"line longer than 1048576 bytes": 1}
+    assert result["first_problem"].endswith("one-huge-line.txt:3: line longer than 1048576 bytes")

@@ -105,7 +105,9 @@ def test_gzip_multi_member_and_stdin(tmp_path):
         "import sys, sketchy; h = sketchy.HyperLogLog(10); sketchy.update_from('-', h); "
         "sys.stdout.buffer.write(h.to_bytes())"
     )
-    out = subprocess.run([sys.executable, "-c", code], input=path.read_bytes(), capture_output=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=path.read_bytes(), capture_output=True, check=True
+    )
     want = HyperLogLog(10)
     want.update(lines)
     assert HyperLogLog.from_bytes(out.stdout) == want
@@ -140,7 +142,9 @@ def test_csv_columns_equal_python_csv(tmp_path, rows, delimiter):
         table = list(csv.reader(f, delimiter=delimiter))
     header, body = table[0], table[1:]
     for column in ("name", 1, "note", "0"):
-        index = column if isinstance(column, int) else (header.index(column) if column in header else int(column))
+        index = (
+            column if isinstance(column, int) else (header.index(column) if column in header else int(column))
+        )
         want = Counter(row[index] for row in body if len(row) > index)
         counts, report = exact(path, csv=column, delimiter=delimiter)
         assert counts == want, column
@@ -192,7 +196,22 @@ def python_field(line: str, path: str):
 def test_json_fields_equal_python_json(tmp_path):
     rng = random.Random(7)
     values = [
-        "s", "ü", "", 0, -3, 2**62, 1.5, -0.0, 1e300, True, False, None, [1, 2], {"k": 1}, "tab\t", "\u2028",
+        "s",
+        "ü",
+        "",
+        0,
+        -3,
+        2**62,
+        1.5,
+        -0.0,
+        1e300,
+        True,
+        False,
+        None,
+        [1, 2],
+        {"k": 1},
+        "tab\t",
+        "\u2028",
     ]
     lines = []
     for _ in range(20_000):
@@ -205,7 +224,9 @@ def test_json_fields_equal_python_json(tmp_path):
         elif kind == 2:
             lines.append('{"a": {"b": 1}, "a": {"b": "dup"}}')
         elif kind == 3:
-            lines.append(rng.choice(["{oops", "[1,", "", "   ", '{"a": {"b": 1}} x', "NaN", '{"a": {"b": NaN}}']))
+            lines.append(
+                rng.choice(["{oops", "[1,", "", "   ", '{"a": {"b": 1}} x', "NaN", '{"a": {"b": NaN}}'])
+            )
         elif kind == 4:
             lines.append(json.dumps({"x": v}, indent=None))
         else:
@@ -274,5 +295,7 @@ def test_the_sketches_do_not_depend_on_the_number_of_threads(tmp_path):
     outputs = set()
     for threads in ("1", "2", "8"):
         env = {**os.environ, "SKETCHY_NUM_THREADS": threads}
-        outputs.add(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout)
+        outputs.add(
+            subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
+        )
     assert len(outputs) == 1

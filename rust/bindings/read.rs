@@ -20,6 +20,18 @@ use crate::top_k::PyTopK;
 const POLL: Duration = Duration::from_millis(100);
 
 /// What a read of a file did: bytes, lines and items read, and the records skipped.
+///
+/// Examples
+/// --------
+/// >>> import pathlib, tempfile
+/// >>> from sketchy import HyperLogLog
+/// >>> path = pathlib.Path(tempfile.mkdtemp()) / "log.txt"
+/// >>> _ = path.write_bytes(b"a\nb\n\xff\na\n")
+/// >>> report = HyperLogLog().update_from(path)
+/// >>> report.items, report.lines, report.skipped
+/// (3, 4, {'undecodable bytes (not UTF-8)': 1})
+/// >>> report.first_problem.endswith("log.txt:3: undecodable bytes (not UTF-8)")
+/// True
 #[pyclass(module = "sketchy._native", name = "ReadReport", frozen, get_all)]
 pub struct PyReadReport {
     /// Input bytes read (compressed bytes for gzip).
@@ -188,11 +200,11 @@ fn options_arg(
 /// >>> _ = path.write_text("user,page\nann,/\nbob,/a\nann,/b\n")
 /// >>> hll, top = HyperLogLog(12), TopK(2)
 /// >>> update_from(path, hll, top, csv="user")
-/// ReadReport(bytes=34, lines=4, items=3, skipped={}, first_problem=None, interrupted=False)
+/// ReadReport(bytes=30, lines=4, items=3, skipped={}, first_problem=None, interrupted=False)
 /// >>> len(hll), top.most_common(1)
 /// (2, [('ann', 2)])
 #[pyfunction]
-#[pyo3(signature = (source, *sketches, csv=None, jsonl=None, delimiter=",", strict=false, max_line_bytes=read::DEFAULT_MAX_RECORD, progress=None))]
+#[pyo3(signature = (source, *sketches, csv=None, jsonl=None, delimiter=",", strict=false, max_line_bytes=1_048_576, progress=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn update_from(
     py: Python<'_>,

@@ -97,7 +97,7 @@ macro_rules! sketch_methods {
             /// Reads a file (plain or gzip; ``"-"``: stdin) into this sketch: its lines, a CSV
             /// column (``csv=``) or a JSON-lines field (``jsonl=``), on all cores. See
             /// :func:`sketchy.update_from`, which also feeds several sketches in one pass.
-            #[pyo3(signature = (source, *, csv=None, jsonl=None, delimiter=",", strict=false, max_line_bytes=sketchy_core::read::DEFAULT_MAX_RECORD, progress=None))]
+            #[pyo3(signature = (source, *, csv=None, jsonl=None, delimiter=",", strict=false, max_line_bytes=1_048_576, progress=None))]
             #[allow(clippy::too_many_arguments)]
             fn update_from(
                 slf: &pyo3::Bound<'_, Self>,

@@ -613,6 +613,26 @@ impl KeyBuffer {
         self.kinds.push(kind);
     }
 
+    /// [`KeyBuffer::push`] of `src[range]`: an item of up to 16 bytes is copied as 16 fixed bytes
+    /// when `src` has them (one load and store, not a `memcpy` call per short item).
+    #[inline(always)]
+    pub fn push_range(&mut self, kind: ItemKind, src: &[u8], range: std::ops::Range<usize>) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let n = range.len();
+        match src.get(range.start..range.start + 16) {
+            Some(wide) if n <= 16 => {
+                let at = self.data.len();
+                self.data.extend_from_slice(wide);
+                self.data.truncate(at + n);
+            }
+            _ => self.data.extend_from_slice(&src[range]),
+        }
+        self.offsets.push(self.data.len());
+        self.kinds.push(kind);
+    }
+
     pub fn len(&self) -> usize {
         self.kinds.len()
     }

@@ -299,6 +299,32 @@ impl Parser<'_> {
         // One UTF-8 check of the whole chunk: records are checked one by one only when it fails.
         let all_utf8 = std::str::from_utf8(&buf[from.min(buf.len())..]).is_ok();
         let mut pos = from;
+        if let Parser::Lines = self {
+            // One pass of memchr over the chunk: a call per short line would cost more than the line.
+            for nl in memchr_iter(b'\n', &buf[from.min(buf.len())..]) {
+                if pos >= limit {
+                    return End::Done(pos);
+                }
+                let end = from + nl;
+                let line = tally.lines + 1;
+                tally.lines += 1;
+                let content = if end > pos && buf[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                let record = pos..content;
+                pos = end + 1;
+                if record.len() > max_record {
+                    tally.problem(line, Problem::TooLong);
+                } else if !all_utf8 && std::str::from_utf8(&buf[record.clone()]).is_err() {
+                    tally.problem(line, Problem::Undecodable);
+                } else {
+                    out.push_range(ItemKind::Str, buf, record);
+                    tally.items += 1;
+                }
+            }
+        }
         while pos < limit && pos < buf.len() {
             if let Parser::Csv { index, delimiter } = *self {
                 // The common CSV record, a line without quotes: one scan finds the field and the end.
@@ -312,7 +338,7 @@ impl Parser<'_> {
                     } else if !all_utf8 && std::str::from_utf8(record).is_err() {
                         tally.problem(line, Problem::Undecodable);
                     } else if let Some((a, b)) = field {
-                        out.push(ItemKind::Str, &buf[a..b]);
+                        out.push_range(ItemKind::Str, buf, a..b);
                         tally.items += 1;
                     } else {
                         tally.problem(line, Problem::NoColumn);
