@@ -88,8 +88,7 @@ def measure(command: list[str]) -> tuple[float, float, str]:
 
 def polars(scan: str, column: str) -> list[str]:
     code = (
-        "import polars as pl; "
-        f"print(pl.{scan}.select(pl.col({column!r}).approx_n_unique()).collect().item())"
+        f"import polars as pl; print(pl.{scan}.select(pl.col({column!r}).approx_n_unique()).collect().item())"
     )
     return [sys.executable, "-c", code]
 

@@ -373,3 +373,41 @@ def test_batches_split_across_cores_or_not_give_the_same_results():
         )
         digests.add(run.stdout.strip())
     assert len(digests) == 1, digests
+
+
+@pytest.fixture(scope="module")
+def token_file(tmp_path_factory):
+    """A file of 700k short lines (several of the reader's chunks) and its lines as Python reads them."""
+    rng = np.random.default_rng(11)
+    lines = [f"k{v}" for v in (rng.zipf(1.3, 700_000) % 3000).tolist()]
+    path = tmp_path_factory.mktemp("contract") / "tokens.txt"
+    path.write_text("\n".join(lines) + "\n")
+    return path, lines
+
+
+@pytest.mark.parametrize("name", SKETCHES)
+def test_update_from_a_file_equals_update_with_its_lines(name, token_file):
+    path, lines = token_file
+    contract = SKETCHES[name]
+    want = contract.make()
+    want.update(lines)
+    got = contract.make()
+    report = got.update_from(path)
+    assert report.items == len(lines) and report.skipped == {}
+    assert contract.outcome(got) == contract.outcome(want)
+
+
+@pytest.mark.parametrize("name", SKETCHES)
+def test_threads_reading_files_into_one_sketch_equal_serial(name, token_file):
+    path, _ = token_file
+    contract = SKETCHES[name]
+    serial = contract.make()
+    for _ in range(4):
+        serial.update_from(path)
+    shared = contract.make()
+    threads = [threading.Thread(target=shared.update_from, args=(path,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert contract.outcome(shared) == contract.outcome(serial)

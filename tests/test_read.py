@@ -299,3 +299,21 @@ def test_the_sketches_do_not_depend_on_the_number_of_threads(tmp_path):
             subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
         )
     assert len(outputs) == 1
+
+
+def test_progress_is_reported_and_a_failing_callback_changes_nothing(tmp_path):
+    path = tmp_path / "many.txt"
+    path.write_text("".join(f"{i % 977}\n" for i in range(3_000_000)))
+    calls = []
+    hll = HyperLogLog(10)
+    report = hll.update_from(path, progress=lambda done, items: calls.append((done, items)))
+    assert calls and all(0 <= d <= path.stat().st_size and 0 <= n <= 3_000_000 for d, n in calls)
+    assert report.bytes == path.stat().st_size and report.items == 3_000_000
+
+    def fail(done, items):
+        raise RuntimeError("stop here")
+
+    before = TopK(3)
+    with pytest.raises(RuntimeError, match="stop here"):
+        before.update_from(path, progress=fail)
+    assert before.total == 0
