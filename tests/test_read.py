@@ -105,8 +105,9 @@ def test_gzip_multi_member_and_stdin(tmp_path):
         "import sys, sketchy; h = sketchy.HyperLogLog(10); sketchy.update_from('-', h); "
         "sys.stdout.buffer.write(h.to_bytes())"
     )
+    # cwd="/": not the checkout, whose sketchy/ has no compiled extension.
     out = subprocess.run(
-        [sys.executable, "-c", code], input=path.read_bytes(), capture_output=True, check=True
+        [sys.executable, "-c", code], input=path.read_bytes(), capture_output=True, check=True, cwd="/"
     )
     want = HyperLogLog(10)
     want.update(lines)
@@ -296,7 +297,9 @@ def test_the_sketches_do_not_depend_on_the_number_of_threads(tmp_path):
     for threads in ("1", "2", "8"):
         env = {**os.environ, "SKETCHY_NUM_THREADS": threads}
         outputs.add(
-            subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, check=True).stdout
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, check=True, cwd="/"
+            ).stdout
         )
     assert len(outputs) == 1
 
