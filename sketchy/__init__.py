@@ -28,7 +28,7 @@ from sketchy._native import (
 __version__ = "0.1.0"
 
 # Imported on first use, so that `import sketchy` does not import numpy.
-_LAZY = {"FeatureHasher": "sketchy.feature_hashing"}
+_LAZY = {"FeatureHasher": "sketchy.feature_hashing", "HashingVectorizer": "sketchy.text"}
 
 
 def __getattr__(name: str):
@@ -49,6 +49,7 @@ __all__ = [
     "ALGORITHMS",
     "CountMinSketch",
     "FeatureHasher",
+    "HashingVectorizer",
     "HyperLogLog",
     "ReadReport",
     "TopK",

@@ -17,6 +17,7 @@ __all__ = [
     "FeatureHashing",
     "HyperLogLog",
     "ReadReport",
+    "TextHashing",
     "TopK",
     "hash_many",
     "murmur3_32",
@@ -227,3 +228,26 @@ class HyperLogLog:
     def __eq__(self, other: object, /) -> bool: ...
     def __ne__(self, other: object, /) -> bool: ...
     __hash__: None  # type: ignore[assignment]
+
+@final
+class TextHashing:
+    def __new__(
+        cls,
+        word_ranges: Sequence[tuple[int, int]],
+        space_ranges: Sequence[tuple[int, int]],
+        analyzer: str,
+        ngram_range: tuple[int, int],
+        stop_words: Sequence[str] | None,
+        n_features: int,
+        alternate_sign: bool,
+        dtype: str,
+        binary: bool,
+        norm: str | None,
+    ) -> Self: ...
+    def transform(
+        self, docs: list[str]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32], npt.NDArray[Any]]: ...
+    def finish(
+        self, indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32], counts: npt.NDArray[np.int64]
+    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32], npt.NDArray[Any]]: ...
+    def transform_one(self, doc: str) -> dict[int, float | int]: ...

@@ -12,6 +12,7 @@ mod items;
 mod read;
 mod shared;
 mod sketch_methods;
+mod text;
 mod top_k;
 
 use pyo3::prelude::*;
@@ -39,6 +40,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<top_k::PyTopK>()?;
     m.add_class::<hll::PyHyperLogLog>()?;
     m.add_class::<read::PyReadReport>()?;
+    m.add_class::<text::PyTextHashing>()?;
     m.add_function(wrap_pyfunction!(read::update_from, m)?)?;
     m.add(
         "ALGORITHMS",

@@ -15,6 +15,7 @@ pub mod murmur3;
 pub mod parallel;
 pub mod read;
 pub mod sketch;
+pub mod text;
 pub mod top_k;
 
 pub use error::{Result, SketchError};

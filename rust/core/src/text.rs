@@ -1,0 +1,492 @@
+//! Text to hashed features, as scikit-learn's `HashingVectorizer` computes them: tokens (words of
+//! two or more word characters, or character n-grams), n-grams, stop words, the signed murmur3
+//! bucket of each token, duplicates summed, then `binary` and the `l1`/`l2` norm in scikit-learn's
+//! order of operations.
+//!
+//! What a word character or a space is comes from the caller as code point ranges: the bindings
+//! derive them from the running Python's `re` (`\w`, `\s`), whose Unicode tables differ from Rust's
+//! and from one Python version to the next. Lowercasing and accent stripping stay in Python too.
+
+use std::collections::HashSet;
+
+use crate::error::{Result, SketchError};
+use crate::feature_hashing::FeatureHasher;
+
+/// One bit per code point.
+#[derive(Clone, Debug)]
+pub struct CharSet {
+    bits: Vec<u64>,
+}
+
+impl CharSet {
+    /// The set of the code points in `ranges` (half-open `[start, end)`).
+    pub fn from_ranges(ranges: &[(u32, u32)]) -> Self {
+        let mut bits = vec![0u64; 0x11_0000 / 64];
+        for &(start, end) in ranges {
+            for c in start..end.min(0x11_0000) {
+                bits[(c / 64) as usize] |= 1 << (c % 64);
+            }
+        }
+        CharSet { bits }
+    }
+
+    #[inline(always)]
+    pub fn contains(&self, c: char) -> bool {
+        let c = c as u32;
+        self.bits[(c / 64) as usize] >> (c % 64) & 1 == 1
+    }
+}
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Analyzer {
+    /// Maximal runs of two or more word characters (`(?u)\b\w\w+\b`), then word n-grams.
+    Word,
+    /// Character n-grams of the text with runs of spaces made one space.
+    Char,
+    /// Character n-grams of each word padded with a space on both sides.
+    CharWb,
+}
+
+/// How a row's counts become its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Norm {
+    None,
+    L1,
+    L2,
+}
+
+/// The value type of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F64,
+    F32,
+    I64,
+    I32,
+}
+
+/// The matrix, with the values in the dtype's own array.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Values {
+    F64(Vec<f64>),
+    F32(Vec<f32>),
+    I64(Vec<i64>),
+    I32(Vec<i32>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matrix {
+    pub indptr: Vec<i64>,
+    pub indices: Vec<i32>,
+    pub values: Values,
+}
+
+#[derive(Clone, Debug)]
+pub struct TextHasher {
+    pub hasher: FeatureHasher,
+    pub analyzer: Analyzer,
+    pub ngram_range: (usize, usize),
+    pub stop_words: Option<HashSet<String>>,
+    pub binary: bool,
+    pub norm: Norm,
+    pub dtype: Dtype,
+    word: CharSet,
+    space: CharSet,
+    ascii_word: [bool; 128],
+}
+
+/// A thread's buffers: the row's (column, count) pairs, the tokens of a document, an n-gram.
+#[derive(Default)]
+pub struct Scratch {
+    /// The row's tokens as `column << 1 | negated`, sorted and summed into `out`.
+    keys: Vec<u64>,
+    row: Vec<(u32, i64)>,
+    words: Vec<(usize, usize)>,
+    gram: String,
+    chars: Vec<usize>,
+    text: String,
+}
+
+impl TextHasher {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        hasher: FeatureHasher,
+        analyzer: Analyzer,
+        ngram_range: (usize, usize),
+        stop_words: Option<HashSet<String>>,
+        binary: bool,
+        norm: Norm,
+        dtype: Dtype,
+        word: CharSet,
+        space: CharSet,
+    ) -> Result<Self> {
+        let (min_n, max_n) = ngram_range;
+        if min_n < 1 || min_n > max_n {
+            return Err(SketchError::parameter(
+                "ngram_range",
+                format!("must be (min_n, max_n) with 1 <= min_n <= max_n, got ({min_n}, {max_n})"),
+            ));
+        }
+        let ascii_word = std::array::from_fn(|b| word.contains(char::from(b as u8)));
+        Ok(TextHasher {
+            ascii_word,
+            hasher,
+            analyzer,
+            ngram_range,
+            stop_words,
+            binary,
+            norm,
+            dtype,
+            word,
+            space,
+        })
+    }
+
+    /// The value type of the output: a norm makes an integer matrix float64, as scikit-learn's
+    /// `normalize` does.
+    pub fn output_dtype(&self) -> Dtype {
+        match (self.norm, self.dtype) {
+            (Norm::None, d) | (_, d @ (Dtype::F64 | Dtype::F32)) => d,
+            _ => Dtype::F64,
+        }
+    }
+
+    #[inline(always)]
+    fn count(&self, token: &str, keys: &mut Vec<u64>) {
+        let (index, negate) = self.hasher.bucket(token.as_bytes());
+        keys.push(u64::from(index) << 1 | u64::from(negate));
+    }
+
+    /// The (column, count) pairs of one document, sorted by column, one per column (a column
+    /// whose counts cancel keeps its explicit 0, as scipy's `sum_duplicates` does).
+    pub fn row<'s>(&self, doc: &str, s: &'s mut Scratch) -> &'s [(u32, i64)] {
+        s.keys.clear();
+        match self.analyzer {
+            Analyzer::Word => self.word_tokens(doc, s),
+            Analyzer::Char => self.char_ngrams(doc, s),
+            Analyzer::CharWb => self.char_wb_ngrams(doc, s),
+        }
+        // Plain integers sort faster than pairs; a column's +1s and -1s end up side by side.
+        s.keys.sort_unstable();
+        s.row.clear();
+        for &key in &s.keys {
+            let (index, one) = ((key >> 1) as u32, 1 - 2 * (key & 1) as i64);
+            match s.row.last_mut() {
+                Some(last) if last.0 == index => last.1 += one,
+                _ => s.row.push((index, one)),
+            }
+        }
+        &s.row
+    }
+
+    fn word_tokens(&self, doc: &str, s: &mut Scratch) {
+        let Scratch {
+            keys: row,
+            words,
+            gram,
+            ..
+        } = s;
+        words.clear();
+        // Maximal runs of word characters of two or more code points: what `\b\w\w+\b` finds.
+        // ASCII bytes are classified by a table, other characters decoded and looked up.
+        let mut start = None;
+        let mut chars = 0;
+        let bytes = doc.as_bytes();
+        let mut at = 0;
+        while at <= bytes.len() {
+            let (is_word, width) = match bytes.get(at) {
+                None => (false, 1),
+                Some(&b) if b < 0x80 => (self.ascii_word[b as usize], 1),
+                Some(_) => {
+                    let c = doc[at..].chars().next().unwrap_or(' ');
+                    (self.word.contains(c), c.len_utf8())
+                }
+            };
+            match (is_word, start) {
+                (true, None) => {
+                    start = Some(at);
+                    chars = 1;
+                }
+                (true, Some(_)) => chars += 1,
+                (false, Some(from)) => {
+                    if chars >= 2 {
+                        let token = &doc[from..at];
+                        if !self.stop_words.as_ref().is_some_and(|s| s.contains(token)) {
+                            words.push((from, at));
+                        }
+                    }
+                    start = None;
+                }
+                (false, None) => {}
+            }
+            at += width;
+        }
+        let (mut min_n, max_n) = self.ngram_range;
+        if min_n == 1 {
+            for &(a, b) in words.iter() {
+                self.count(&doc[a..b], row);
+            }
+            min_n = 2;
+        }
+        for n in min_n..=max_n.min(words.len()) {
+            for window in words.windows(n) {
+                gram.clear();
+                for (k, &(a, b)) in window.iter().enumerate() {
+                    if k > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(&doc[a..b]);
+                }
+                self.count(gram, row);
+            }
+        }
+    }
+
+    /// Character n-grams of `doc` after `\s\s+` → `" "` (scikit-learn's `_char_ngrams`).
+    fn char_ngrams(&self, doc: &str, s: &mut Scratch) {
+        let Scratch {
+            keys: row,
+            chars,
+            text,
+            ..
+        } = s;
+        text.clear();
+        let mut run: Option<(usize, usize)> = None; // (start, code points) of a run of spaces
+        for (at, c) in doc.char_indices() {
+            if self.space.contains(c) {
+                run = Some(run.map_or((at, 1), |(a, n)| (a, n + 1)));
+            } else {
+                push_spaces(text, doc, run.take(), at);
+                text.push(c);
+            }
+        }
+        push_spaces(text, doc, run, doc.len());
+        chars.clear();
+        chars.extend(text.char_indices().map(|(at, _)| at));
+        chars.push(text.len());
+        let len = chars.len() - 1;
+        let (mut min_n, max_n) = self.ngram_range;
+        if min_n == 1 {
+            for i in 0..len {
+                self.count(&text[chars[i]..chars[i + 1]], row);
+            }
+            min_n = 2;
+        }
+        for n in min_n..=max_n.min(len) {
+            for i in 0..=len - n {
+                self.count(&text[chars[i]..chars[i + n]], row);
+            }
+        }
+    }
+
+    /// Character n-grams of each word padded with spaces (scikit-learn's `_char_wb_ngrams`): a word
+    /// shorter than an n-gram counts once, whole, and ends the word's n-grams.
+    fn char_wb_ngrams(&self, doc: &str, s: &mut Scratch) {
+        let Scratch {
+            keys: row,
+            chars,
+            text,
+            ..
+        } = s;
+        let mut words = doc
+            .split(|c| self.space.contains(c))
+            .filter(|w| !w.is_empty());
+        let (min_n, max_n) = self.ngram_range;
+        for word in &mut words {
+            text.clear();
+            text.push(' ');
+            text.push_str(word);
+            text.push(' ');
+            chars.clear();
+            chars.extend(text.char_indices().map(|(at, _)| at));
+            chars.push(text.len());
+            let len = chars.len() - 1;
+            for n in min_n..=max_n {
+                let end = |i: usize| chars[(i + n).min(len)];
+                self.count(&text[chars[0]..end(0)], row);
+                let mut offset = 0;
+                while offset + n < len {
+                    offset += 1;
+                    self.count(&text[chars[offset]..end(offset)], row);
+                }
+                if offset == 0 {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The matrix of a batch of documents: rows in order, then `binary` and the norm.
+    pub fn matrix<'d>(&self, docs: impl Iterator<Item = &'d str>, s: &mut Scratch) -> Matrix {
+        let mut indptr = vec![0i64];
+        let mut indices = Vec::new();
+        let mut counts = Vec::new();
+        for doc in docs {
+            for &(i, c) in self.row(doc, s) {
+                indices.push(i as i32); // i < n_features <= i32::MAX
+                counts.push(c);
+            }
+            indptr.push(indices.len() as i64);
+        }
+        let values = self.values(&indptr, &counts);
+        Matrix {
+            indptr,
+            indices,
+            values,
+        }
+    }
+
+    /// The rows' counts as the output's values: cast to the dtype, `binary` (every stored value 1,
+    /// the explicit zeros too), then the norm.
+    pub fn values(&self, indptr: &[i64], counts: &[i64]) -> Values {
+        let count = |c: i64| if self.binary { 1 } else { c };
+        match self.output_dtype() {
+            Dtype::F64 => {
+                let mut v: Vec<f64> = counts.iter().map(|&c| count(c) as f64).collect();
+                normalize(&mut v, indptr, self.norm, |x| x, |x| x);
+                Values::F64(v)
+            }
+            Dtype::F32 => {
+                let mut v: Vec<f32> = counts.iter().map(|&c| count(c) as f32).collect();
+                normalize(&mut v, indptr, self.norm, f64::from, |x| x as f32);
+                Values::F32(v)
+            }
+            Dtype::I64 => Values::I64(counts.iter().map(|&c| count(c)).collect()),
+            Dtype::I32 => Values::I32(counts.iter().map(|&c| count(c) as i32).collect()),
+        }
+    }
+}
+
+/// A run of spaces of the `char` analyzer: two or more become one `" "`, one stays as it is.
+fn push_spaces(text: &mut String, doc: &str, run: Option<(usize, usize)>, end: usize) {
+    match run {
+        Some((_, n)) if n >= 2 => text.push(' '),
+        Some((start, _)) => text.push_str(&doc[start..end]),
+        None => {}
+    }
+}
+
+/// scikit-learn's `_inplace_csr_row_normalize_l1`/`_l2`: the row's sum (of |x|, or of x·x computed in
+/// the value type) accumulated in a double, each value divided by it (or its square root) in double
+/// and stored back in the value type; rows summing to 0 are left alone.
+fn normalize<T: Copy + std::ops::Mul<Output = T>>(
+    values: &mut [T],
+    indptr: &[i64],
+    norm: Norm,
+    widen: impl Fn(T) -> f64,
+    narrow: impl Fn(f64) -> T,
+) {
+    if norm == Norm::None {
+        return;
+    }
+    for w in indptr.windows(2) {
+        let row = &mut values[w[0] as usize..w[1] as usize];
+        let mut sum = 0.0f64;
+        for &x in row.iter() {
+            sum += match norm {
+                Norm::L1 => widen(x).abs(),
+                _ => widen(x * x),
+            };
+        }
+        if sum == 0.0 {
+            continue;
+        }
+        if norm == Norm::L2 {
+            sum = sum.sqrt();
+        }
+        for x in row.iter_mut() {
+            *x = narrow(widen(*x) / sum);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn ascii_classes() -> (CharSet, CharSet) {
+        let word = CharSet::from_ranges(&[(48, 58), (65, 91), (95, 96), (97, 123)]);
+        let space = CharSet::from_ranges(&[(9, 14), (32, 33)]);
+        (word, space)
+    }
+
+    fn hasher(analyzer: Analyzer, range: (usize, usize)) -> TextHasher {
+        let (word, space) = ascii_classes();
+        let h = FeatureHasher::new(1 << 20, true, 0).unwrap();
+        TextHasher::new(
+            h,
+            analyzer,
+            range,
+            None,
+            false,
+            Norm::None,
+            Dtype::F64,
+            word,
+            space,
+        )
+        .unwrap()
+    }
+
+    /// The tokens, as the counts of their buckets: compared with the tokens hashed one by one.
+    fn same(t: &TextHasher, doc: &str, tokens: &[&str]) {
+        let mut s = Scratch::default();
+        let got = t.row(doc, &mut s).to_vec();
+        let mut want = Vec::new();
+        for tok in tokens {
+            let (i, negate) = t.hasher.bucket(tok.as_bytes());
+            want.push((i, if negate { -1 } else { 1 }));
+        }
+        want.sort_unstable_by_key(|&(i, _)| i);
+        let mut merged: Vec<(u32, i64)> = Vec::new();
+        for (i, c) in want {
+            match merged.last_mut() {
+                Some(last) if last.0 == i => last.1 += c,
+                _ => merged.push((i, c)),
+            }
+        }
+        assert_eq!(got, merged, "{doc:?}");
+    }
+
+    #[test]
+    fn words_and_word_ngrams() {
+        let t = hasher(Analyzer::Word, (1, 2));
+        same(
+            &t,
+            "a bb, ccc d ee",
+            &["bb", "ccc", "ee", "bb ccc", "ccc ee"],
+        );
+        let t = hasher(Analyzer::Word, (2, 3));
+        same(&t, "xx yy zz", &["xx yy", "yy zz", "xx yy zz"]);
+        same(&t, "xx", &[]);
+    }
+
+    #[test]
+    fn char_ngrams_collapse_runs_of_spaces() {
+        let t = hasher(Analyzer::Char, (1, 2));
+        same(
+            &t,
+            "a  b\tc",
+            &["a", " ", "b", "\t", "c", "a ", " b", "b\t", "\tc"],
+        );
+    }
+
+    #[test]
+    fn char_wb_ngrams_count_short_words_once() {
+        let t = hasher(Analyzer::CharWb, (2, 4));
+        same(&t, "ab", &[" a", "ab", "b ", " ab", "ab ", " ab "]);
+        same(&t, "a", &[" a", "a ", " a "]);
+        let t = hasher(Analyzer::CharWb, (3, 5));
+        same(&t, "a", &[" a "]);
+    }
+
+    #[test]
+    fn norms_follow_scikit_learn() {
+        let mut v = vec![3.0f32, -4.0, 0.0];
+        normalize(&mut v, &[0, 3], Norm::L2, f64::from, |x| x as f32);
+        assert_eq!(v, vec![0.6, -0.8, 0.0]);
+        let mut v = vec![1.0f64, -3.0];
+        normalize(&mut v, &[0, 2], Norm::L1, |x| x, |x| x);
+        assert_eq!(v, vec![0.25, -0.75]);
+    }
+}

@@ -1,0 +1,453 @@
+"""Text to hashed features: :class:`HashingVectorizer`, the same matrix as scikit-learn's.
+
+The documents are decoded, lowercased and stripped of accents in Python (``bytes.decode``,
+``str.lower`` and ``unicodedata``, so exactly as scikit-learn does it); tokens, n-grams, stop words,
+hashing, the sparse matrix and its norm are computed in Rust, on all cores for large batches. What
+a word character or a space is comes from the running interpreter's ``re`` (``\\w``, ``\\s``): Rust's
+Unicode tables differ from Python's, and Python's change with its Unicode version.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from sketchy import _native
+
+#: scikit-learn's default token pattern: runs of two or more word characters.
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+
+_DTYPES = ("float64", "float32", "int64", "int32")
+_ANALYZERS = ("word", "char", "char_wb")
+_WHITE_SPACES = re.compile(r"\s\s+")
+
+
+@functools.cache
+def _char_classes() -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The code point ranges of ``\\w`` and ``\\s`` in this interpreter's ``re``."""
+    every = "".join(map(chr, range(0x110000)))
+
+    def ranges(pattern: str) -> list[tuple[int, int]]:
+        return [m.span() for m in re.finditer(pattern, every)]
+
+    return ranges(r"\w+"), ranges(r"\s+")
+
+
+def strip_accents_unicode(s: str) -> str:
+    """Drops combining characters after NFKD normalization (scikit-learn's ``strip_accents_unicode``)."""
+    if s.isascii():  # no accents to strip
+        return s
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
+def strip_accents_ascii(s: str) -> str:
+    """Keeps the ASCII characters of the NFKD form (scikit-learn's ``strip_accents_ascii``)."""
+    return unicodedata.normalize("NFKD", s).encode("ASCII", "ignore").decode("ASCII")
+
+
+def _preprocess(doc: Any, accent_function: Callable[[str], str] | None = None, lower: bool = False) -> Any:
+    if lower:
+        doc = doc.lower()
+    if accent_function is not None:
+        doc = accent_function(doc)
+    return doc
+
+
+@functools.lru_cache(maxsize=64)
+def _text_hashing(
+    analyzer: str,
+    ngram_range: tuple[int, int],
+    stop_words: frozenset[str] | None,
+    n_features: int,
+    alternate_sign: bool,
+    dtype: str,
+    binary: bool,
+    norm: str | None,
+) -> Any:
+    """The Rust hasher of a configuration, built once (its character tables take a millisecond)."""
+    words, spaces = _char_classes()
+    stop = sorted(stop_words) if stop_words is not None else None
+    return _native.TextHashing(
+        words, spaces, analyzer, ngram_range, stop, n_features, alternate_sign, dtype, binary, norm
+    )
+
+
+def _dtype_name(dtype: Any) -> str:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError as err:
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}") from err
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {name}")
+    return name
+
+
+class HashingVectorizer:
+    """Text documents to a matrix of hashed token counts: scikit-learn's ``HashingVectorizer``, in Rust.
+
+    The parameters, their defaults and the matrix are scikit-learn's
+    (:class:`sklearn.feature_extraction.text.HashingVectorizer` of the installed version): the same
+    ``indptr``, ``indices``, ``data`` and dtype, for every combination. Tokens are words of two or
+    more word characters (the default ``token_pattern``), word n-grams, or character n-grams
+    (``analyzer="char"`` or ``"char_wb"``); each is hashed with signed 32-bit MurmurHash3 into
+    ``abs(h) % n_features``, negated when ``h < 0`` with ``alternate_sign``; then ``binary`` and the
+    ``l1``/``l2`` norm, in scikit-learn's order of operations. A callable ``analyzer``,
+    ``preprocessor`` or ``tokenizer`` or another ``token_pattern`` runs in Python (still exact; the
+    hashing and the matrix stay in Rust).
+
+    No vocabulary is kept: ``fit`` does nothing, and the vectorizer works on streams
+    (``transform_one``) and out-of-core with ``partial_fit`` learners.
+
+    Deviations from scikit-learn, deliberate: ``transform([])`` raises ValueError, ``n_features`` is
+    checked to be in [1, 2**31 - 1], and ``dtype`` is one of float64, float32, int64, int32.
+
+    Examples
+    --------
+    >>> from sketchy import HashingVectorizer
+    >>> vectorizer = HashingVectorizer(n_features=2**4)
+    >>> X = vectorizer.transform(["The cat sat.", "The cat sat on the mat."])
+    >>> X.shape, X.nnz
+    ((2, 16), 7)
+    >>> sorted(vectorizer.transform_one("the cat").items())
+    [(7, 0.7071067811865475), (14, -0.7071067811865475)]
+    """
+
+    def __init__(
+        self,
+        *,
+        input: str = "content",
+        encoding: str = "utf-8",
+        decode_error: str = "strict",
+        strip_accents: str | Callable[[str], str] | None = None,
+        lowercase: bool = True,
+        preprocessor: Callable[[str], str] | None = None,
+        tokenizer: Callable[[str], list[str]] | None = None,
+        stop_words: str | list[str] | None = None,
+        token_pattern: str | None = DEFAULT_TOKEN_PATTERN,
+        ngram_range: tuple[int, int] = (1, 1),
+        analyzer: str | Callable[[Any], list[str]] = "word",
+        n_features: int = 2**20,
+        binary: bool = False,
+        norm: str | None = "l2",
+        alternate_sign: bool = True,
+        dtype: Any = np.float64,
+    ) -> None:
+        self.input = input
+        self.encoding = encoding
+        self.decode_error = decode_error
+        self.strip_accents = strip_accents
+        self.lowercase = lowercase
+        self.preprocessor = preprocessor
+        self.tokenizer = tokenizer
+        self.stop_words = stop_words
+        self.token_pattern = token_pattern
+        self.ngram_range = ngram_range
+        self.analyzer = analyzer
+        self.n_features = n_features
+        self.binary = binary
+        self.norm = norm
+        self.alternate_sign = alternate_sign
+        self.dtype = dtype
+
+    # --- scikit-learn's building blocks -----------------------------------------------------------
+
+    def decode(self, doc: Any) -> Any:
+        """The document as a str: read (``input="file"``/``"filename"``), then decoded if bytes."""
+        if self.input == "filename":
+            with open(doc, "rb") as fh:
+                doc = fh.read()
+        elif self.input == "file":
+            doc = doc.read()
+        if isinstance(doc, bytes):
+            doc = doc.decode(self.encoding, self.decode_error)
+        if doc is np.nan:
+            raise ValueError("np.nan is an invalid document, expected byte or unicode string.")
+        return doc
+
+    def build_preprocessor(self) -> Callable[[Any], Any]:
+        """The function that lowercases and strips accents (or the ``preprocessor`` given)."""
+        if self.preprocessor is not None:
+            return self.preprocessor
+        if not self.strip_accents:
+            strip = None
+        elif callable(self.strip_accents):
+            strip = self.strip_accents
+        elif self.strip_accents == "ascii":
+            strip = strip_accents_ascii
+        elif self.strip_accents == "unicode":
+            strip = strip_accents_unicode
+        else:
+            raise ValueError(f'Invalid value for "strip_accents": {self.strip_accents}')
+        return functools.partial(_preprocess, accent_function=strip, lower=self.lowercase)
+
+    def build_tokenizer(self) -> Callable[[str], list[str]]:
+        """The function that splits a document into tokens (or the ``tokenizer`` given)."""
+        if self.tokenizer is not None:
+            return self.tokenizer
+        pattern = re.compile(self.token_pattern)  # type: ignore[arg-type]
+        if pattern.groups > 1:
+            raise ValueError(
+                "More than 1 capturing group in token pattern. Only a single group should be captured."
+            )
+        return pattern.findall
+
+    def get_stop_words(self) -> frozenset[str] | None:
+        """The stop words: scikit-learn's English list for ``"english"``, or the ones given."""
+        stop = self.stop_words
+        if stop == "english":
+            try:
+                from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+            except ImportError as err:  # the list is scikit-learn's, for its exact matrix
+                raise ImportError('stop_words="english" needs scikit-learn installed') from err
+            return frozenset(ENGLISH_STOP_WORDS)
+        if isinstance(stop, str):
+            raise ValueError(f"not a built-in stop list: {stop}")
+        if stop is None:
+            return None
+        return frozenset(stop)
+
+    def _word_ngrams(self, tokens: list[str], stop_words: frozenset[str] | None = None) -> list[str]:
+        if stop_words is not None:
+            tokens = [w for w in tokens if w not in stop_words]
+        min_n, max_n = self.ngram_range
+        if max_n != 1:
+            original = tokens
+            if min_n == 1:
+                tokens = list(original)
+                min_n += 1
+            else:
+                tokens = []
+            for n in range(min_n, min(max_n + 1, len(original) + 1)):
+                for i in range(len(original) - n + 1):
+                    tokens.append(" ".join(original[i : i + n]))
+        return tokens
+
+    def _char_ngrams(self, text: str) -> list[str]:
+        text = _WHITE_SPACES.sub(" ", text)
+        min_n, max_n = self.ngram_range
+        if min_n == 1:
+            grams = list(text)
+            min_n += 1
+        else:
+            grams = []
+        for n in range(min_n, min(max_n + 1, len(text) + 1)):
+            for i in range(len(text) - n + 1):
+                grams.append(text[i : i + n])
+        return grams
+
+    def _char_wb_ngrams(self, text: str) -> list[str]:
+        text = _WHITE_SPACES.sub(" ", text)
+        min_n, max_n = self.ngram_range
+        grams = []
+        for w in text.split():
+            w = " " + w + " "
+            for n in range(min_n, max_n + 1):
+                offset = 0
+                grams.append(w[offset : offset + n])
+                while offset + n < len(w):
+                    offset += 1
+                    grams.append(w[offset : offset + n])
+                if offset == 0:  # a word shorter than n counts once
+                    break
+        return grams
+
+    def build_analyzer(self) -> Callable[[Any], list[str]]:
+        """The function from a raw document to its tokens: decoding, preprocessing, tokens, n-grams."""
+        decode = self.decode
+        if callable(self.analyzer):
+            analyzer = self.analyzer
+            return lambda doc: analyzer(decode(doc))
+        preprocess = self.build_preprocessor()
+        if self.analyzer == "char":
+            return lambda doc: self._char_ngrams(preprocess(decode(doc)))
+        if self.analyzer == "char_wb":
+            return lambda doc: self._char_wb_ngrams(preprocess(decode(doc)))
+        if self.analyzer == "word":
+            stop_words = self.get_stop_words()
+            tokenize = self.build_tokenizer()
+            return lambda doc: self._word_ngrams(tokenize(preprocess(decode(doc))), stop_words)
+        raise ValueError(f"{self.analyzer} is not a valid tokenization scheme/analyzer")
+
+    # --- the Rust half ----------------------------------------------------------------------------
+
+    def _check(self) -> None:
+        n = self.n_features
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 2**31 - 1:
+            raise ValueError(f"n_features must be an int in [1, 2**31 - 1], got {n!r}")
+        min_n, max_n = self.ngram_range
+        if min_n > max_n:
+            raise ValueError(
+                f"Invalid value for ngram_range={self.ngram_range} lower boundary larger than the upper boundary."
+            )
+        if self.norm not in (None, "l1", "l2"):
+            raise ValueError(f"norm must be 'l1', 'l2' or None, got {self.norm!r}")
+
+    def _hashing(self, analyzer: str = "word", stop_words: frozenset[str] | None = None) -> Any:
+        return _text_hashing(
+            analyzer,
+            (int(self.ngram_range[0]), int(self.ngram_range[1])),
+            stop_words,
+            int(self.n_features),
+            bool(self.alternate_sign),
+            _dtype_name(self.dtype),
+            bool(self.binary),
+            self.norm,
+        )
+
+    def _native_route(self) -> tuple[Any, Callable[[Iterable[Any]], list[Any]]] | None:
+        """(the Rust hasher, the Python preprocessing) when the tokens can be made in Rust."""
+        if not isinstance(self.analyzer, str) or self.analyzer not in _ANALYZERS:
+            return None
+        stop_words = None
+        if self.analyzer == "word":
+            if self.tokenizer is not None or self.token_pattern != DEFAULT_TOKEN_PATTERN:
+                return None
+            stop_words = self.get_stop_words()
+        return self._hashing(self.analyzer, stop_words), self._prepare_all
+
+    def _prepare_all(self, X: Iterable[Any]) -> list[Any]:
+        """The documents decoded and preprocessed, as the analyzer would before its tokens."""
+        if self.input == "content" and self.preprocessor is None:
+            # The usual case, without a Python call per document but str.lower's.
+            docs = X if isinstance(X, list) else list(X)
+            if all(type(doc) is str for doc in docs):
+                if self.lowercase:
+                    docs = [doc.lower() for doc in docs]
+                strip = self.build_preprocessor().keywords["accent_function"]  # type: ignore[attr-defined]
+                return [strip(doc) for doc in docs] if strip is not None else list(docs)
+        preprocess, decode = self.build_preprocessor(), self.decode
+        return [preprocess(decode(doc)) for doc in X]
+
+    def transform(self, X: Iterable[Any]) -> Any:
+        """The ``scipy.sparse.csr_matrix`` of hashed token counts, shape (n_documents, n_features)."""
+        import scipy.sparse as sp
+
+        if isinstance(X, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        self._check()
+        route = self._native_route()
+        arrays = None
+        if route is not None:
+            hashing, prepare = route
+            docs = prepare(X)
+            try:
+                arrays = hashing.transform(docs)
+            except (TypeError, UnicodeEncodeError):
+                # A document that is not text, or has a lone surrogate: the Python steps after the
+                # preprocessing raise what scikit-learn raises, or hash the surrogates as it does.
+                arrays = self._hash_in_rust(self._tokens_of_prepared(docs))
+        else:
+            analyzer = self.build_analyzer()
+            arrays = self._hash_in_rust([analyzer(doc) for doc in X])
+        indptr, indices, data = arrays
+        if len(indptr) == 1:
+            raise ValueError("Cannot vectorize empty sequence.")
+        matrix = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, self.n_features), copy=False)
+        matrix.has_canonical_format = True
+        return matrix
+
+    def _tokens_of_prepared(self, docs: list[Any]) -> list[list[str]]:
+        """The tokens of decoded, preprocessed documents, by the Python analyzer's later steps."""
+        if self.analyzer == "char":
+            return [self._char_ngrams(doc) for doc in docs]
+        if self.analyzer == "char_wb":
+            return [self._char_wb_ngrams(doc) for doc in docs]
+        tokenize, stop_words = self.build_tokenizer(), self.get_stop_words()
+        return [self._word_ngrams(tokenize(doc), stop_words) for doc in docs]
+
+    def _hash_in_rust(self, tokens: list[list[str]]) -> tuple[Any, Any, Any]:
+        """Token lists hashed and summed in Rust (as ``FeatureHasher(input_type="string")``), then
+        ``binary``, the norm and the dtype."""
+        counting = _native.FeatureHashing(
+            int(self.n_features), "string", "int64", bool(self.alternate_sign), 0
+        )
+        indptr, indices, counts, canonical = counting.transform(tokens)
+        if not canonical:  # sums of ±1 are the same in any order; kept for safety
+            import scipy.sparse as sp
+
+            m = sp.csr_matrix((counts, indices, indptr), shape=(len(indptr) - 1, self.n_features))
+            m.sum_duplicates()
+            indptr, indices, counts = m.indptr, m.indices, m.data
+        return self._hashing().finish(
+            np.asarray(indptr, dtype=np.int64),
+            np.asarray(indices, dtype=np.int32),
+            np.asarray(counts, dtype=np.int64),
+        )
+
+    def transform_one(self, doc: Any) -> dict[int, float]:
+        """One document's row of ``transform([doc])`` as ``{column: value}``, for streams."""
+        self._check()
+        route = self._native_route()
+        if route is not None:
+            hashing, prepare = route
+            [prepared] = prepare([doc])
+            if isinstance(prepared, str):
+                try:
+                    return hashing.transform_one(prepared)
+                except UnicodeEncodeError:
+                    pass
+        row = self.transform([doc])
+        return dict(zip(row.indices.tolist(), row.data.tolist(), strict=True))
+
+    def fit(self, X: Any = None, y: Any = None) -> HashingVectorizer:
+        """Checks the parameters; there is nothing to learn. Returns ``self``."""
+        if isinstance(X, str):
+            raise ValueError("Iterable over raw text documents expected, string object received.")
+        self._check()
+        return self
+
+    def partial_fit(self, X: Any = None, y: Any = None) -> HashingVectorizer:
+        """Does nothing (the vectorizer is stateless) and returns ``self``."""
+        return self
+
+    def fit_transform(self, X: Iterable[Any], y: Any = None) -> Any:
+        """``transform(X)``: there is nothing to fit."""
+        return self.fit(X, y).transform(X)
+
+    # --- parameters -------------------------------------------------------------------------------
+
+    _PARAMS = (
+        "input", "encoding", "decode_error", "strip_accents", "lowercase", "preprocessor", "tokenizer",
+        "stop_words", "token_pattern", "ngram_range", "analyzer", "n_features", "binary", "norm",
+        "alternate_sign", "dtype",
+    )  # fmt: skip
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters, as scikit-learn's ``BaseEstimator.get_params``."""
+        return {name: getattr(self, name) for name in self._PARAMS}
+
+    def set_params(self, **params: Any) -> HashingVectorizer:
+        """Sets constructor parameters, as scikit-learn's ``BaseEstimator.set_params``."""
+        for name, value in params.items():
+            if name not in self._PARAMS:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {self!r}. "
+                    f"Valid parameters are: {sorted(self._PARAMS)!r}."
+                )
+            setattr(self, name, value)
+        return self
+
+    def __sklearn_tags__(self) -> Any:
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        tags = Tags(
+            estimator_type=None,
+            target_tags=TargetTags(required=False),
+            transformer_tags=TransformerTags(),
+            input_tags=InputTags(two_d_array=False, string=True),
+        )
+        tags.requires_fit = False
+        return tags
+
+    def __repr__(self) -> str:
+        defaults = HashingVectorizer().get_params()
+        changed = [
+            f"{k}={v!r}" for k, v in self.get_params().items() if v is not defaults[k] and v != defaults[k]
+        ]
+        return f"HashingVectorizer({', '.join(changed)})"
