@@ -78,6 +78,18 @@ def _text_hashing(
     )
 
 
+def _as_list(X: Iterable[Any]) -> list[Any]:
+    """The documents as a list: pandas and Arrow columns of strings without a Python loop."""
+    if isinstance(X, list):
+        return X
+    module = type(X).__module__.partition(".")[0]
+    if module in ("pandas", "pyarrow", "polars") and hasattr(X, "to_list" if module != "pyarrow" else "to_pylist"):
+        return X.to_pylist() if module == "pyarrow" else X.to_list()
+    if isinstance(X, np.ndarray) and X.dtype.kind == "U":
+        return X.tolist()
+    return list(X)
+
+
 def _dtype_name(dtype: Any) -> str:
     try:
         name = np.dtype(dtype).name
@@ -313,16 +325,15 @@ class HashingVectorizer:
 
     def _prepare_all(self, X: Iterable[Any]) -> list[Any]:
         """The documents decoded and preprocessed, as the analyzer would before its tokens."""
-        if self.input == "content" and self.preprocessor is None:
-            # The usual case, without a Python call per document but str.lower's.
-            docs = X if isinstance(X, list) else list(X)
-            if all(type(doc) is str for doc in docs):
-                if self.lowercase:
-                    docs = [doc.lower() for doc in docs]
-                strip = self.build_preprocessor().keywords["accent_function"]  # type: ignore[attr-defined]
-                return [strip(doc) for doc in docs] if strip is not None else list(docs)
+        docs = _as_list(X)
+        if self.input == "content" and self.preprocessor is None and all(type(d) is str for d in docs):
+            # The usual case: no Python call per document but str.lower's.
+            strip = self.build_preprocessor().keywords["accent_function"]  # type: ignore[attr-defined]
+            if self.lowercase:
+                docs = [doc.lower() for doc in docs]
+            return [strip(doc) for doc in docs] if strip is not None else docs
         preprocess, decode = self.build_preprocessor(), self.decode
-        return [preprocess(decode(doc)) for doc in X]
+        return [preprocess(decode(doc)) for doc in docs]
 
     def transform(self, X: Iterable[Any]) -> Any:
         """The ``scipy.sparse.csr_matrix`` of hashed token counts, shape (n_documents, n_features)."""
@@ -339,9 +350,12 @@ class HashingVectorizer:
             try:
                 arrays = hashing.transform(docs)
             except (TypeError, UnicodeEncodeError):
-                # A document that is not text, or has a lone surrogate: the Python steps after the
-                # preprocessing raise what scikit-learn raises, or hash the surrogates as it does.
+                # A document that is not text, or has a lone surrogate: the Python steps raise what
+                # scikit-learn raises, or hash the surrogates as it does.
                 arrays = self._hash_in_rust(self._tokens_of_prepared(docs))
+        elif isinstance(self.analyzer, str) and self.analyzer == "word":
+            # A custom token pattern or tokenizer: its tokens in Python, the rest in Rust.
+            arrays = self._hash_in_rust(self._tokens_of_prepared(self._prepare_all(X)))
         else:
             analyzer = self.build_analyzer()
             arrays = self._hash_in_rust([analyzer(doc) for doc in X])
@@ -359,6 +373,8 @@ class HashingVectorizer:
         if self.analyzer == "char_wb":
             return [self._char_wb_ngrams(doc) for doc in docs]
         tokenize, stop_words = self.build_tokenizer(), self.get_stop_words()
+        if stop_words is None and tuple(self.ngram_range) == (1, 1):
+            return [tokenize(doc) for doc in docs]  # what _word_ngrams would give back
         return [self._word_ngrams(tokenize(doc), stop_words) for doc in docs]
 
     def _hash_in_rust(self, tokens: list[list[str]]) -> tuple[Any, Any, Any]:

@@ -100,6 +100,7 @@ pub struct TextHasher {
 pub struct Scratch {
     /// The row's tokens as `column << 1 | negated`, sorted and summed into `out`.
     keys: Vec<u64>,
+    spare: Vec<u64>,
     row: Vec<(u32, i64)>,
     words: Vec<(usize, usize)>,
     gram: String,
@@ -167,7 +168,7 @@ impl TextHasher {
             Analyzer::CharWb => self.char_wb_ngrams(doc, s),
         }
         // Plain integers sort faster than pairs; a column's +1s and -1s end up side by side.
-        s.keys.sort_unstable();
+        sort_keys(&mut s.keys, &mut s.spare, self.hasher.n_features());
         s.row.clear();
         for &key in &s.keys {
             let (index, one) = ((key >> 1) as u32, 1 - 2 * (key & 1) as i64);
@@ -188,7 +189,80 @@ impl TextHasher {
         } = s;
         words.clear();
         // Maximal runs of word characters of two or more code points: what `\b\w\w+\b` finds.
-        // ASCII bytes are classified by a table, other characters decoded and looked up.
+        let stop = self.stop_words.as_ref();
+        let mut keep = |from: usize, to: usize| {
+            if !stop.is_some_and(|s| s.contains(&doc[from..to])) {
+                words.push((from, to));
+            }
+        };
+        if doc.is_ascii() {
+            self.ascii_words(doc.as_bytes(), &mut keep);
+        } else {
+            self.unicode_words(doc, &mut keep);
+        }
+        let (mut min_n, max_n) = self.ngram_range;
+        if min_n == 1 {
+            for &(a, b) in words.iter() {
+                self.count(&doc[a..b], row);
+            }
+            min_n = 2;
+        }
+        for n in min_n..=max_n.min(words.len()) {
+            for window in words.windows(n) {
+                gram.clear();
+                for (k, &(a, b)) in window.iter().enumerate() {
+                    if k > 0 {
+                        gram.push(' ');
+                    }
+                    gram.push_str(&doc[a..b]);
+                }
+                self.count(gram, row);
+            }
+        }
+    }
+
+    /// The runs of two or more word characters of an ASCII text, 64 bytes at a time: a bit mask of
+    /// the word bytes (a table lookup per byte, no branch), whose run starts and ends are read off
+    /// with bit operations, so that branches are per word, not per byte.
+    fn ascii_words(&self, b: &[u8], keep: &mut impl FnMut(usize, usize)) {
+        let mut open = 0usize;
+        let mut carry = 0u64; // whether the previous block ended inside a word
+        for (block, chunk) in b.chunks(64).enumerate() {
+            let mut mask = 0u64;
+            for (i, &c) in chunk.iter().enumerate() {
+                mask |= u64::from(self.ascii_word[usize::from(c & 0x7f)]) << i;
+            }
+            let before = mask << 1 | carry;
+            let mut starts = mask & !before;
+            // A run ends where a word byte is followed by a non-word byte inside this block.
+            let mut ends = !mask & before;
+            if chunk.len() < 64 {
+                ends &= (1u64 << chunk.len()) | ((1u64 << chunk.len()) - 1);
+            }
+            let base = block * 64;
+            while starts | ends != 0 {
+                let at = (starts | ends).trailing_zeros();
+                let bit = 1u64 << at;
+                if starts & bit != 0 {
+                    open = base + at as usize;
+                    starts &= !bit;
+                } else {
+                    let end = base + at as usize;
+                    if end - open >= 2 {
+                        keep(open, end);
+                    }
+                    ends &= !bit;
+                }
+            }
+            carry = mask >> 63;
+        }
+        if carry == 1 && b.len() - open >= 2 {
+            keep(open, b.len()); // a word running to the end of a text of whole 64-byte blocks
+        }
+    }
+
+    /// [`TextHasher::ascii_words`] for any text: character by character.
+    fn unicode_words(&self, doc: &str, keep: &mut impl FnMut(usize, usize)) {
         let mut start = None;
         let mut chars = 0;
         let bytes = doc.as_bytes();
@@ -210,35 +284,13 @@ impl TextHasher {
                 (true, Some(_)) => chars += 1,
                 (false, Some(from)) => {
                     if chars >= 2 {
-                        let token = &doc[from..at];
-                        if !self.stop_words.as_ref().is_some_and(|s| s.contains(token)) {
-                            words.push((from, at));
-                        }
+                        keep(from, at);
                     }
                     start = None;
                 }
                 (false, None) => {}
             }
             at += width;
-        }
-        let (mut min_n, max_n) = self.ngram_range;
-        if min_n == 1 {
-            for &(a, b) in words.iter() {
-                self.count(&doc[a..b], row);
-            }
-            min_n = 2;
-        }
-        for n in min_n..=max_n.min(words.len()) {
-            for window in words.windows(n) {
-                gram.clear();
-                for (k, &(a, b)) in window.iter().enumerate() {
-                    if k > 0 {
-                        gram.push(' ');
-                    }
-                    gram.push_str(&doc[a..b]);
-                }
-                self.count(gram, row);
-            }
         }
     }
 
@@ -357,6 +409,36 @@ impl TextHasher {
     }
 }
 
+/// Sorts a row's keys (`column << 1 | sign`) by column: a least-significant-digit radix sort on the
+/// column's bytes for long rows (character n-grams make hundreds of keys), the standard sort for
+/// short ones. Keys of one column end up next to each other either way.
+fn sort_keys(keys: &mut Vec<u64>, spare: &mut Vec<u64>, n_features: u32) {
+    if keys.len() < 128 {
+        keys.sort_unstable();
+        return;
+    }
+    let bits = 32 - (n_features.max(2) - 1).leading_zeros();
+    spare.clear();
+    spare.resize(keys.len(), 0);
+    let mut shift = 1; // bit 0 is the sign
+    while shift <= bits {
+        let mut counts = [0usize; 257];
+        for &k in keys.iter() {
+            counts[((k >> shift) & 0xff) as usize + 1] += 1;
+        }
+        for i in 1..257 {
+            counts[i] += counts[i - 1];
+        }
+        for &k in keys.iter() {
+            let digit = ((k >> shift) & 0xff) as usize;
+            spare[counts[digit]] = k;
+            counts[digit] += 1;
+        }
+        std::mem::swap(keys, spare);
+        shift += 8;
+    }
+}
+
 /// A run of spaces of the `char` analyzer: two or more become one `" "`, one stays as it is.
 fn push_spaces(text: &mut String, doc: &str, run: Option<(usize, usize)>, end: usize) {
     match run {
@@ -449,6 +531,26 @@ mod tests {
     }
 
     #[test]
+    fn ascii_runs_across_blocks_equal_the_unicode_scan() {
+        let t = hasher(Analyzer::Word, (1, 1));
+        let mut x = 7u64;
+        for len in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 300] {
+            for _ in 0..50 {
+                let doc: String = (0..len)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        [b'a', b'b', b' ', b'_', b'9', b'.'][(x >> 60) as usize % 6] as char
+                    })
+                    .collect();
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                t.ascii_words(doc.as_bytes(), &mut |f, e| a.push((f, e)));
+                t.unicode_words(&doc, &mut |f, e| b.push((f, e)));
+                assert_eq!(a, b, "{doc:?}");
+            }
+        }
+    }
+
+    #[test]
     fn words_and_word_ngrams() {
         let t = hasher(Analyzer::Word, (1, 2));
         same(
@@ -478,6 +580,30 @@ mod tests {
         same(&t, "a", &[" a", "a ", " a "]);
         let t = hasher(Analyzer::CharWb, (3, 5));
         same(&t, "a", &[" a "]);
+    }
+
+    #[test]
+    fn radix_sort_groups_columns() {
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for n_features in [1u32, 7, 300, 1 << 20, i32::MAX as u32] {
+            let mut keys: Vec<u64> = (0..1000)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    (x % u64::from(n_features)) << 1 | (x >> 63)
+                })
+                .collect();
+            let mut want = keys.clone();
+            want.sort_unstable_by_key(|k| k >> 1);
+            sort_keys(&mut keys, &mut Vec::new(), n_features);
+            let columns = |v: &[u64]| v.iter().map(|k| k >> 1).collect::<Vec<_>>();
+            assert_eq!(columns(&keys), columns(&want));
+            let mut a = keys.clone();
+            a.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(a, want);
+        }
     }
 
     #[test]
