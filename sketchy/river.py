@@ -54,3 +54,75 @@ class FeatureHasher(base.Transformer):
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)  # type: ignore[misc]
+
+
+class HashingVectorizer(base.Transformer):
+    """Text to hashed token counts as a River transformer: ``transform_one`` of
+    :class:`sketchy.HashingVectorizer`, the row scikit-learn's ``HashingVectorizer`` gives a document.
+
+    ``x`` is a document (str or bytes); the parameters are scikit-learn's (``input`` is always
+    ``"content"`` and the values are floats).
+
+    Examples
+    --------
+    >>> from river import linear_model
+    >>> from sketchy.river import HashingVectorizer
+    >>> model = HashingVectorizer(n_features=2**10) | linear_model.LogisticRegression()
+    >>> for text, spam in [("win a free prize", True), ("lunch at noon", False)] * 20:
+    ...     model.learn_one(text, spam)
+    >>> model.predict_one("free prize"), model.predict_one("noon lunch")
+    (True, False)
+    """
+
+    def __init__(
+        self,
+        encoding: str = "utf-8",
+        decode_error: str = "strict",
+        strip_accents: Any = None,
+        lowercase: bool = True,
+        preprocessor: Any = None,
+        tokenizer: Any = None,
+        stop_words: Any = None,
+        token_pattern: str | None = r"(?u)\b\w\w+\b",
+        ngram_range: tuple[int, int] = (1, 1),
+        analyzer: Any = "word",
+        n_features: int = 2**20,
+        binary: bool = False,
+        norm: str | None = "l2",
+        alternate_sign: bool = True,
+    ) -> None:
+        from sketchy.text import HashingVectorizer as _HashingVectorizer
+
+        self.encoding = encoding
+        self.decode_error = decode_error
+        self.strip_accents = strip_accents
+        self.lowercase = lowercase
+        self.preprocessor = preprocessor
+        self.tokenizer = tokenizer
+        self.stop_words = stop_words
+        self.token_pattern = token_pattern
+        self.ngram_range = ngram_range
+        self.analyzer = analyzer
+        self.n_features = n_features
+        self.binary = binary
+        self.norm = norm
+        self.alternate_sign = alternate_sign
+        self._vectorizer = _HashingVectorizer(
+            encoding=encoding,
+            decode_error=decode_error,
+            strip_accents=strip_accents,
+            lowercase=lowercase,
+            preprocessor=preprocessor,
+            tokenizer=tokenizer,
+            stop_words=stop_words,
+            token_pattern=token_pattern,
+            ngram_range=ngram_range,
+            analyzer=analyzer,
+            n_features=n_features,
+            binary=binary,
+            norm=norm,
+            alternate_sign=alternate_sign,
+        )
+
+    def transform_one(self, x: Any) -> dict[int, float]:  # type: ignore[override]
+        return self._vectorizer.transform_one(x)

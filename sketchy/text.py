@@ -83,7 +83,9 @@ def _as_list(X: Iterable[Any]) -> list[Any]:
     if isinstance(X, list):
         return X
     module = type(X).__module__.partition(".")[0]
-    if module in ("pandas", "pyarrow", "polars") and hasattr(X, "to_list" if module != "pyarrow" else "to_pylist"):
+    if module in ("pandas", "pyarrow", "polars") and hasattr(
+        X, "to_list" if module != "pyarrow" else "to_pylist"
+    ):
         return X.to_pylist() if module == "pyarrow" else X.to_list()
     if isinstance(X, np.ndarray) and X.dtype.kind == "U":
         return X.tolist()

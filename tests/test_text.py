@@ -201,3 +201,33 @@ def test_character_classes_are_pythons_on_every_code_point():
     )
     total = np.asarray(wb.transform(docs).sum(axis=1)).ravel()
     assert np.array_equal(total == 8, np.array([space.match(chr(c)) is not None for c in points]))
+
+
+def test_river_step_learns_a_text_stream():
+    pytest.importorskip("river")
+    from river import compose, linear_model, metrics, optim
+
+    from sketchy.river import HashingVectorizer as RiverHashing
+
+    # SMSSpam is downloaded, not bundled with River: a seeded corpus of two kinds of messages.
+    rng = random.Random(5)
+    spam = ["win", "free", "prize", "cash", "claim", "offer", "urgent", "txt", "now", "£1000"]
+    ham = ["lunch", "meeting", "tomorrow", "mum", "home", "later", "thanks", "see", "you", "ok"]
+    common = ["the", "a", "to", "is", "and", "I", "for", "call"]
+    stream = []
+    for _ in range(2000):
+        is_spam = rng.random() < 0.3
+        words = rng.choices(spam if is_spam else ham, k=rng.randrange(3, 8)) + rng.choices(common, k=3)
+        rng.shuffle(words)
+        stream.append((" ".join(words), is_spam))
+    learner = linear_model.LogisticRegression(optimizer=optim.SGD(0.5))
+    model = RiverHashing(n_features=2**12, ngram_range=(1, 2)) | learner
+    assert isinstance(model, compose.Pipeline)
+    accuracy = metrics.Accuracy()
+    for text, label in stream:
+        accuracy.update(label, model.predict_one(text))
+        model.learn_one(text, label)
+    assert accuracy.get() > 0.95
+    step = RiverHashing(n_features=2**12)
+    assert step.transform_one(stream[0][0]) == HashingVectorizer(n_features=2**12).transform_one(stream[0][0])
+    assert step.clone().n_features == 2**12
