@@ -93,6 +93,7 @@ pub struct TextHasher {
     word: CharSet,
     space: CharSet,
     ascii_word: [bool; 128],
+    ascii_space: [bool; 128],
 }
 
 /// A thread's buffers: the row's (column, count) pairs, the tokens of a document, an n-gram.
@@ -129,8 +130,10 @@ impl TextHasher {
             ));
         }
         let ascii_word = std::array::from_fn(|b| word.contains(char::from(b as u8)));
+        let ascii_space = std::array::from_fn(|b| space.contains(char::from(b as u8)));
         Ok(TextHasher {
             ascii_word,
+            ascii_space,
             hasher,
             analyzer,
             ngram_range,
@@ -340,10 +343,37 @@ impl TextHasher {
             text,
             ..
         } = s;
+        let (min_n, max_n) = self.ngram_range;
+        if doc.is_ascii() {
+            // Bytes are characters: no offsets to keep, and spaces found by a table.
+            let bytes = doc.as_bytes();
+            let mut words = bytes
+                .split(|&b| self.ascii_space[usize::from(b)])
+                .filter(|w| !w.is_empty());
+            for word in &mut words {
+                text.clear();
+                text.push(' ');
+                // An ASCII slice of an ASCII str is a str.
+                text.push_str(std::str::from_utf8(word).unwrap_or_default());
+                text.push(' ');
+                let len = text.len();
+                for n in min_n..=max_n {
+                    self.count(&text[..n.min(len)], row);
+                    let mut offset = 0;
+                    while offset + n < len {
+                        offset += 1;
+                        self.count(&text[offset..(offset + n).min(len)], row);
+                    }
+                    if offset == 0 {
+                        break;
+                    }
+                }
+            }
+            return;
+        }
         let mut words = doc
             .split(|c| self.space.contains(c))
             .filter(|w| !w.is_empty());
-        let (min_n, max_n) = self.ngram_range;
         for word in &mut words {
             text.clear();
             text.push(' ');
