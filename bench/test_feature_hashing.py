@@ -40,3 +40,42 @@ def test_transform_one_sketchy_river_step(benchmark, call_each, observations):
 def test_transform_one_river(benchmark, call_each, observations):
     preprocessing = pytest.importorskip("river.preprocessing")
     benchmark.pedantic(call_each, (preprocessing.FeatureHasher(seed=0).transform_one, observations), rounds=5)
+
+
+# --- interactions (issue #13): 10 crosses, in Rust against the dicts expanded in Python ---------------
+
+CROSSES = [
+    ("user", "city"), ("user", "device"), ("user", "page"), ("city", "device"), ("page", "device"),
+    ("user", "price"), ("city", "temp"), ("price", "score"), ("clicks", "age"), ("device", "clicks"),
+]  # fmt: skip
+
+
+def expand(rows: list[dict]) -> list[dict]:
+    """The crosses written out as scikit-learn would need them (``FeatureHasher``'s definition)."""
+    out = []
+    for x in rows:
+        d = dict(x)
+        for a, b in CROSSES:
+            va, vb = x[a], x[b]
+            la = f"{a}={va}" if isinstance(va, str) else a
+            lb = f"{b}={vb}" if isinstance(vb, str) else b
+            value = (1.0 if isinstance(va, str) else va) * (1.0 if isinstance(vb, str) else vb)
+            if value != 0:
+                d[f"{la}*{lb}"] = value
+        out.append(d)
+    return out
+
+
+@pytest.mark.benchmark(group="feature hashing/transform 100k dicts, 10 crosses")
+def test_interactions_sketchy(benchmark, observations):
+    sklearn_hasher = pytest.importorskip("sklearn.feature_extraction").FeatureHasher
+    hasher = FeatureHasher(interactions=CROSSES)
+    expected = sklearn_hasher().transform(expand(observations[:1000]))
+    assert (hasher.transform(observations[:1000]) != expected).nnz == 0
+    benchmark(hasher.transform, observations)
+
+
+@pytest.mark.benchmark(group="feature hashing/transform 100k dicts, 10 crosses")
+def test_interactions_expanded_in_python_sklearn(benchmark, observations):
+    sklearn_hasher = pytest.importorskip("sklearn.feature_extraction").FeatureHasher
+    benchmark.pedantic(lambda: sklearn_hasher().transform(expand(observations)), rounds=3)

@@ -73,7 +73,13 @@ def hash_many(
 @final
 class FeatureHashing:
     def __new__(
-        cls, n_features: int, input_type: str, dtype: str, alternate_sign: bool, seed: int
+        cls,
+        n_features: int,
+        input_type: str,
+        dtype: str,
+        alternate_sign: bool,
+        seed: int,
+        interactions: str | Sequence[tuple[str, str]] | None = None,
     ) -> FeatureHashing: ...
     def transform(
         self, rows: Iterable[Any]

@@ -429,3 +429,82 @@ def test_one_hasher_shared_by_threads_gives_the_serial_results():
         matrix, ones = results[t]
         assert (matrix != serial[t]).nnz == 0 and matrix.shape == serial[t].shape
         assert all(row == rows[t] for row in ones)
+
+
+# --- interactions ----------------------------------------------------------------------------------
+
+
+def expanded(x: dict, pairs) -> dict:
+    """The dict scikit-learn hashes for ``x`` with its crosses written out, as ``interactions``
+    defines them: collections of strings as one ``name=item`` entry each, then the crosses."""
+
+    def parts(name, value):
+        if isinstance(value, str):
+            return [(f"{name}={value}", 1.0)]
+        if isinstance(value, list | tuple | set):
+            return [(f"{name}={v}", 1.0) for v in value]
+        return [(name, float(value))] if float(value) != 0 else []
+
+    out: dict = {}
+    for name, value in x.items():
+        if isinstance(value, list):
+            for v in value:
+                out[f"{name}={v}"] = out.get(f"{name}={v}", 0) + 1
+        else:
+            out[name] = value
+    for a, b in pairs:
+        if a in x and b in x:
+            for la, va in parts(a, x[a]):
+                for lb, vb in parts(b, x[b]):
+                    if va * vb != 0:
+                        out[f"{la}*{lb}"] = out.get(f"{la}*{lb}", 0) + va * vb
+    return out
+
+
+def crossed_rows(seed: int, n: int = 300) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(n):
+        row = {
+            "user": f"u{rng.integers(50)}",
+            "item": f"i{rng.integers(30)}",
+            "price": float(rng.choice([0.0, 1.5, -2.25, 3.0, float(rng.normal())])),
+            "count": int(rng.integers(0, 4)),
+        }
+        if rng.random() < 0.3:
+            del row["item"]
+        if rng.random() < 0.3:
+            row["tags"] = [f"t{t}" for t in sorted(set(rng.integers(0, 5, rng.integers(1, 3)).tolist()))]
+        rows.append(row)
+    return rows
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_interactions_equal_scikit_learn_on_the_expanded_dicts(dtype):
+    sk = pytest.importorskip("sklearn.feature_extraction").FeatureHasher
+    pairs = [("user", "item"), ("user", "price"), ("price", "item"), ("price", "count"), ("tags", "user")]
+    rows = crossed_rows(0)
+    ours = FeatureHasher(2**18, dtype=dtype, interactions=pairs)
+    want = sk(2**18, dtype=dtype).transform([expanded(r, pairs) for r in rows])
+    got = ours.transform(rows)
+    assert np.array_equal(got.indptr, want.indptr) and np.array_equal(got.indices, want.indices)
+    assert got.data.tobytes() == want.data.tobytes()
+    for row in rows[:50]:
+        one = got[rows.index(row)]
+        assert ours.transform_one(row) == dict(zip(one.indices.tolist(), one.data.tolist(), strict=True))
+
+
+def test_all_pairs_and_bad_interactions():
+    sk = pytest.importorskip("sklearn.feature_extraction").FeatureHasher
+    rows = [{"a": "x", "b": 2.0, "c": "z"}, {"b": 0.0, "c": "w"}]
+    every = [[("a", "b"), ("a", "c"), ("b", "c")], [("b", "c")]]
+    got = FeatureHasher(64, interactions="all").transform(rows)
+    want = sk(64).transform([expanded(r, p) for r, p in zip(rows, every, strict=True)])
+    assert (got != want).nnz == 0 and np.array_equal(got.indices, want.indices)
+    with pytest.raises(ValueError, match="interactions"):
+        FeatureHasher(interactions=[("a",)])
+    with pytest.raises(ValueError, match="interactions"):
+        FeatureHasher(interactions=3)
+    with pytest.raises(ValueError, match="input_type='dict'"):
+        FeatureHasher(input_type="pair", interactions=[("a", "b")])
+    assert FeatureHasher(interactions=[("a", "b")]).get_params()["interactions"] == [("a", "b")]

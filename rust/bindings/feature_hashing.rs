@@ -162,11 +162,134 @@ fn unpack_pair<'py>(pair: &Bound<'py, PyAny>) -> PyResult<(Bound<'py, PyAny>, Bo
     }
 }
 
+/// Feature crosses added to every dict observation: the tokens that scikit-learn would hash for the
+/// dict with the crosses written out (see `sketchy.FeatureHasher`).
+#[derive(Debug, Default)]
+enum Crosses {
+    #[default]
+    None,
+    /// These pairs of feature names (as indices into the distinct names), when both are in the
+    /// observation: each name is looked up and read once per observation, whatever its crosses.
+    Pairs {
+        names: Vec<Py<PyString>>,
+        pairs: Vec<(usize, usize)>,
+    },
+    /// Every pair of the observation's features, in its order.
+    All,
+}
+
+/// The two sides of a cross, reused from cross to cross.
+#[derive(Default)]
+struct CrossScratch {
+    left: Tokens,
+    right: Tokens,
+    /// Per distinct name of the pairs: its tokens in this observation, and whether it is there.
+    sides: Vec<Tokens>,
+    present: Vec<bool>,
+}
+
+thread_local! {
+    static CROSS_SCRATCH: RefCell<CrossScratch> = RefCell::new(CrossScratch::default());
+}
+
+/// The cross tokens of two features: each side is what the feature alone gives (`name=value` with
+/// value 1 for a string, the name with its value for a number, one `name=item` per string of a
+/// collection, nothing for a 0), and each pair of sides is the token `left*right` with the product
+/// of their values (a 0 product skipped).
+fn cross(
+    a: &Bound<'_, PyAny>,
+    va: &Bound<'_, PyAny>,
+    b: &Bound<'_, PyAny>,
+    vb: &Bound<'_, PyAny>,
+    out: &mut Tokens,
+    s: &mut CrossScratch,
+) -> PyResult<()> {
+    s.left.clear();
+    s.right.clear();
+    feature(a, va, &mut s.left)?;
+    feature(b, vb, &mut s.right)?;
+    cross_sides(&s.left, &s.right, out);
+    Ok(())
+}
+
+fn cross_sides(left: &Tokens, right: &Tokens, out: &mut Tokens) {
+    for i in 0..left.len() {
+        let (la, xa) = left.get(i);
+        for j in 0..right.len() {
+            let (lb, xb) = right.get(j);
+            out.push_cross(la, lb, xa * xb);
+        }
+    }
+}
+
+fn crosses(x: &Bound<'_, PyAny>, crosses: &Crosses, out: &mut Tokens) -> PyResult<()> {
+    if matches!(crosses, Crosses::None) {
+        return Ok(());
+    }
+    CROSS_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut s) => crosses_with(x, crosses, out, &mut s),
+        // A feature's __str__ calling the hasher again: a fresh scratch for that call.
+        Err(_) => crosses_with(x, crosses, out, &mut CrossScratch::default()),
+    })
+}
+
+fn crosses_with(
+    x: &Bound<'_, PyAny>,
+    crosses: &Crosses,
+    out: &mut Tokens,
+    s: &mut CrossScratch,
+) -> PyResult<()> {
+    let py = x.py();
+    match crosses {
+        Crosses::None => {}
+        Crosses::Pairs { names, pairs } => {
+            let dict = x.cast_exact::<PyDict>().ok();
+            s.sides
+                .resize_with(names.len().max(s.sides.len()), Tokens::default);
+            s.present.clear();
+            for (name, side) in names.iter().zip(&mut s.sides) {
+                let name = name.bind(py).as_any();
+                let value = match dict {
+                    Some(d) => d.get_item(name)?,
+                    None => Some(x.call_method1("get", (name,))?).filter(|v| !v.is_none()),
+                };
+                side.clear();
+                if let Some(value) = &value {
+                    feature(name, value, side)?;
+                }
+                s.present.push(value.is_some());
+            }
+            for &(a, b) in pairs {
+                if s.present[a] && s.present[b] {
+                    cross_sides(&s.sides[a], &s.sides[b], out);
+                }
+            }
+        }
+        Crosses::All => {
+            let items: Vec<(Bound<'_, PyAny>, Bound<'_, PyAny>)> = match x.cast_exact::<PyDict>() {
+                Ok(d) => d.iter().collect(),
+                Err(_) => x
+                    .call_method0("items")?
+                    .try_iter()?
+                    .map(|pair| unpack_pair(&pair?))
+                    .collect::<PyResult<_>>()?,
+            };
+            for (i, (a, va)) in items.iter().enumerate() {
+                for (b, vb) in &items[i + 1..] {
+                    cross(a, va, b, vb, out, s)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// All the features of one observation.
 fn observation(
     x: &Bound<'_, PyAny>,
     input_type: InputType,
     first: bool,
+    with: &Crosses,
     out: &mut Tokens,
 ) -> PyResult<()> {
     match input_type {
@@ -187,6 +310,7 @@ fn observation(
                     feature(&k, &v, out)?;
                 }
             }
+            crosses(x, with, out)?;
         }
         InputType::Pair => {
             for pair in x.try_iter()? {
@@ -304,18 +428,21 @@ pub struct PyFeatureHashing {
     hasher: FeatureHasher,
     input_type: InputType,
     dtype: Dtype,
+    crosses: Crosses,
 }
 
 #[pymethods]
 impl PyFeatureHashing {
+    /// `interactions`: None, "all", or a list of pairs of feature names (input_type "dict").
     #[new]
-    #[pyo3(signature = (n_features, input_type, dtype, alternate_sign, seed))]
+    #[pyo3(signature = (n_features, input_type, dtype, alternate_sign, seed, interactions=None))]
     fn new(
         n_features: i64,
         input_type: &str,
         dtype: &str,
         alternate_sign: bool,
         seed: u64,
+        interactions: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let input_type = match input_type {
             "dict" => InputType::Dict,
@@ -338,10 +465,53 @@ impl PyFeatureHashing {
                 )))
             }
         };
+        let crosses = match interactions {
+            None => Crosses::None,
+            Some(i) if i.is_none() => Crosses::None,
+            Some(i)
+                if i.cast::<PyString>()
+                    .is_ok_and(|s| s.to_str().is_ok_and(|s| s == "all")) =>
+            {
+                Crosses::All
+            }
+            Some(i) => {
+                let given: Vec<(String, String)> = i
+                    .try_iter()?
+                    .map(|pair| {
+                        let (a, b) = unpack_pair(&pair?)?;
+                        Ok((a.extract::<String>()?, b.extract::<String>()?))
+                    })
+                    .collect::<PyResult<_>>()
+                    .map_err(|_: PyErr| {
+                        PyValueError::new_err(
+                            "interactions must be None, \"all\" or a list of (name, name) pairs of str",
+                        )
+                    })?;
+                let mut distinct: Vec<String> = Vec::new();
+                let mut index = |n: &String| match distinct.iter().position(|d| d == n) {
+                    Some(i) => i,
+                    None => {
+                        distinct.push(n.clone());
+                        distinct.len() - 1
+                    }
+                };
+                let pairs = given.iter().map(|(a, b)| (index(a), index(b))).collect();
+                let py = i.py();
+                let names = distinct
+                    .iter()
+                    .map(|n| PyString::new(py, n).unbind())
+                    .collect();
+                Crosses::Pairs { names, pairs }
+            }
+        };
+        if !matches!(crosses, Crosses::None) && input_type != InputType::Dict {
+            return Err(PyValueError::new_err("interactions need input_type='dict'"));
+        }
         Ok(PyFeatureHashing {
             hasher: FeatureHasher::new(n_features, alternate_sign, seed).py()?,
             input_type,
             dtype,
+            crosses,
         })
     }
 
@@ -431,7 +601,7 @@ impl PyFeatureHashing {
         let mut rows = rows.try_iter()?.enumerate();
         // The first chunk: most batches end here.
         for (i, x) in rows.by_ref() {
-            observation(&x?, self.input_type, i == 0, &mut tokens)?;
+            observation(&x?, self.input_type, i == 0, &self.crosses, &mut tokens)?;
             if tokens.len() >= CHUNK_TOKENS {
                 break;
             }
@@ -444,7 +614,7 @@ impl PyFeatureHashing {
                     *chunk = first;
                 } else {
                     for (i, x) in rows.by_ref() {
-                        observation(&x?, self.input_type, i == 0, chunk)?;
+                        observation(&x?, self.input_type, i == 0, &self.crosses, chunk)?;
                         if chunk.len() >= CHUNK_TOKENS {
                             break;
                         }
@@ -508,9 +678,11 @@ impl PyFeatureHashing {
                             drain(tokens, &mut entries)?; // now, to keep the features in order
                         }
                     }
+                    crosses(x, &self.crosses, tokens)?;
+                    drain(tokens, &mut entries)?;
                 }
                 _ => {
-                    observation(x, self.input_type, true, tokens)?;
+                    observation(x, self.input_type, true, &self.crosses, tokens)?;
                     drain(tokens, &mut entries)?;
                 }
             }

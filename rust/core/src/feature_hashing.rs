@@ -252,6 +252,19 @@ impl Tokens {
         self.values.push(1.0);
     }
 
+    /// A cross of two features: the token `"{left}*{right}"` with the product of their values (a 0
+    /// product adds nothing, as a 0 feature).
+    #[inline]
+    pub fn push_cross(&mut self, left: &[u8], right: &[u8], value: f64) {
+        if value != 0.0 {
+            self.data.extend_from_slice(left);
+            self.data.push(b'*');
+            self.data.extend_from_slice(right);
+            self.ends.push(self.data.len());
+            self.values.push(value);
+        }
+    }
+
     /// Ends the current observation.
     pub fn end_row(&mut self) {
         self.row_ends.push(self.values.len());
