@@ -13,6 +13,7 @@ import functools
 import numbers
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -226,6 +227,62 @@ class HashingVectorizer:
             return None
         return frozenset(stop)
 
+    def _check_stop_words_consistency(
+        self,
+        stop_words: frozenset[str] | None,
+        preprocess: Callable[[Any], Any],
+        tokenize: Callable[[str], list[str]],
+    ) -> bool | str | None:
+        """Warns once per stop list when tokenizing the stop words gives tokens not in it (as
+        scikit-learn does): True if consistent, False if not, None if already checked, "error" if the
+        check could not run."""
+        if id(self.stop_words) == getattr(self, "_stop_words_id", None):
+            return None
+        try:
+            inconsistent = set()
+            for w in stop_words or ():
+                for token in tokenize(preprocess(w)):
+                    if token not in stop_words:  # type: ignore[operator]
+                        inconsistent.add(token)
+            self._stop_words_id = id(self.stop_words)
+            if inconsistent:
+                warnings.warn(
+                    "Your stop_words may be inconsistent with your preprocessing. Tokenizing the stop "
+                    f"words generated tokens {sorted(inconsistent)!r} not in stop_words.",
+                    stacklevel=3,
+                )
+            return not inconsistent
+        except Exception:  # a custom preprocessor or tokenizer that fails on the stop words
+            self._stop_words_id = id(self.stop_words)
+            return "error"
+
+    def _warn_for_unused_params(self) -> None:
+        if self.tokenizer is not None and self.token_pattern is not None:
+            warnings.warn(
+                "The parameter 'token_pattern' will not be used since 'tokenizer' is not None'", stacklevel=3
+            )
+        if self.preprocessor is not None and callable(self.analyzer):
+            warnings.warn(
+                "The parameter 'preprocessor' will not be used since 'analyzer' is callable'", stacklevel=3
+            )
+        if self.ngram_range != (1, 1) and self.ngram_range is not None and callable(self.analyzer):
+            warnings.warn(
+                "The parameter 'ngram_range' will not be used since 'analyzer' is callable'", stacklevel=3
+            )
+        if self.analyzer != "word" or callable(self.analyzer):
+            if self.stop_words is not None:
+                warnings.warn(
+                    "The parameter 'stop_words' will not be used since 'analyzer' != 'word'", stacklevel=3
+                )
+            if self.token_pattern is not None and self.token_pattern != DEFAULT_TOKEN_PATTERN:
+                warnings.warn(
+                    "The parameter 'token_pattern' will not be used since 'analyzer' != 'word'", stacklevel=3
+                )
+            if self.tokenizer is not None:
+                warnings.warn(
+                    "The parameter 'tokenizer' will not be used since 'analyzer' != 'word'", stacklevel=3
+                )
+
     def _word_ngrams(self, tokens: list[str], stop_words: frozenset[str] | None = None) -> list[str]:
         if stop_words is not None:
             tokens = [w for w in tokens if w not in stop_words]
@@ -285,6 +342,7 @@ class HashingVectorizer:
         if self.analyzer == "word":
             stop_words = self.get_stop_words()
             tokenize = self.build_tokenizer()
+            self._check_stop_words_consistency(stop_words, preprocess, tokenize)
             return lambda doc: self._word_ngrams(tokenize(preprocess(decode(doc))), stop_words)
         raise ValueError(f"{self.analyzer} is not a valid tokenization scheme/analyzer")
 
@@ -323,6 +381,10 @@ class HashingVectorizer:
             if self.tokenizer is not None or self.token_pattern != DEFAULT_TOKEN_PATTERN:
                 return None
             stop_words = self.get_stop_words()
+            if stop_words is not None:
+                self._check_stop_words_consistency(
+                    stop_words, self.build_preprocessor(), self.build_tokenizer()
+                )
         return self._hashing(self.analyzer, stop_words), self._prepare_all
 
     def _prepare_all(self, X: Iterable[Any]) -> list[Any]:
@@ -417,6 +479,7 @@ class HashingVectorizer:
         """Checks the parameters; there is nothing to learn. Returns ``self``."""
         if isinstance(X, str):
             raise ValueError("Iterable over raw text documents expected, string object received.")
+        self._warn_for_unused_params()
         self._check()
         return self
 
