@@ -253,7 +253,7 @@ class TextHashing:
     def transform(
         self, docs: list[str]
     ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32], npt.NDArray[Any]]: ...
-    def finish(
-        self, indptr: npt.NDArray[np.int64], indices: npt.NDArray[np.int32], counts: npt.NDArray[np.int64]
+    def transform_tokens(
+        self, rows: Iterable[Iterable[str | bytes]]
     ) -> tuple[npt.NDArray[Any], npt.NDArray[np.int32], npt.NDArray[Any]]: ...
     def transform_one(self, doc: str) -> dict[int, float | int]: ...

@@ -441,24 +441,10 @@ class HashingVectorizer:
             return [tokenize(doc) for doc in docs]  # what _word_ngrams would give back
         return [self._word_ngrams(tokenize(doc), stop_words) for doc in docs]
 
-    def _hash_in_rust(self, tokens: list[list[str]]) -> tuple[Any, Any, Any]:
+    def _hash_in_rust(self, tokens: Iterable[Iterable[str]]) -> tuple[Any, Any, Any]:
         """Token lists hashed and summed in Rust (as ``FeatureHasher(input_type="string")``), then
         ``binary``, the norm and the dtype."""
-        counting = _native.FeatureHashing(
-            int(self.n_features), "string", "int64", bool(self.alternate_sign), 0
-        )
-        indptr, indices, counts, canonical = counting.transform(tokens)
-        if not canonical:  # sums of ±1 are the same in any order; kept for safety
-            import scipy.sparse as sp
-
-            m = sp.csr_matrix((counts, indices, indptr), shape=(len(indptr) - 1, self.n_features))
-            m.sum_duplicates()
-            indptr, indices, counts = m.indptr, m.indices, m.data
-        return self._hashing().finish(
-            np.asarray(indptr, dtype=np.int64),
-            np.asarray(indices, dtype=np.int32),
-            np.asarray(counts, dtype=np.int64),
-        )
+        return self._hashing().transform_tokens(tokens)
 
     def transform_one(self, doc: Any) -> dict[int, float]:
         """One document's row of ``transform([doc])`` as ``{column: value}``, for streams."""

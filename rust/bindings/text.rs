@@ -125,32 +125,53 @@ impl PyTextHashing {
         });
         arrays(py, concat(parts))
     }
-    /// finish(indptr, indices, counts) -> (indptr, indices, data)
+    /// transform_tokens(rows) -> (indptr, indices, data)
     ///
-    /// Rows of summed token counts (sorted, one entry per column) as `transform` returns them:
-    /// `binary`, the norm and the dtype applied.
-    fn finish<'py>(
+    /// The matrix of rows of tokens made by a Python analyzer (iterables of str or bytes), as
+    /// scikit-learn's `FeatureHasher(input_type="string")` hashes them, then `binary`, the norm and
+    /// the dtype.
+    fn transform_tokens<'py>(
         &self,
         py: Python<'py>,
-        indptr: numpy::PyReadonlyArray1<'py, i64>,
-        indices: numpy::PyReadonlyArray1<'py, i32>,
-        counts: numpy::PyReadonlyArray1<'py, i64>,
+        rows: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let (indptr, indices, counts) =
-            (indptr.as_slice()?, indices.as_slice()?, counts.as_slice()?);
-        let valid = indptr.first() == Some(&0)
-            && indptr.windows(2).all(|w| w[0] <= w[1])
-            && indptr.last().is_some_and(|&n| n as usize == counts.len())
-            && indices.len() == counts.len();
-        if !valid {
-            return Err(PyValueError::new_err("finish: inconsistent CSR arrays"));
+        let (mut indptr, mut indices, mut counts) = (vec![0i64], Vec::new(), Vec::new());
+        let mut s = Scratch::default();
+        for (i, row) in rows.try_iter()?.enumerate() {
+            let row = row?;
+            if i == 0 && row.is_instance_of::<PyString>() {
+                return Err(PyValueError::new_err(
+                    "Samples can not be a single string. The input must be an iterable over iterables of strings.",
+                ));
+            }
+            for token in row.try_iter()? {
+                let token = token?;
+                if let Ok(t) = token.cast::<PyString>() {
+                    self.inner.push_token(t.to_str()?.as_bytes(), &mut s);
+                } else if let Ok(b) = token.cast::<pyo3::types::PyBytes>() {
+                    self.inner.push_token(b.as_bytes(), &mut s);
+                } else {
+                    return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                        "tokens must be str or bytes, got {}",
+                        token.get_type().name()?
+                    )));
+                }
+            }
+            for &(index, count) in self.inner.end_row(&mut s) {
+                indices.push(index as i32); // index < n_features <= i32::MAX
+                counts.push(count);
+            }
+            indptr.push(indices.len() as i64);
         }
-        let m = Matrix {
-            indptr: indptr.to_vec(),
-            indices: indices.to_vec(),
-            values: self.inner.values(indptr, counts),
-        };
-        arrays(py, m)
+        let values = self.inner.values(&indptr, &counts);
+        arrays(
+            py,
+            Matrix {
+                indptr,
+                indices,
+                values,
+            },
+        )
     }
 
     /// transform_one(doc: str) -> dict[int, float | int]

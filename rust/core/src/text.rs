@@ -170,6 +170,18 @@ impl TextHasher {
             Analyzer::Char => self.char_ngrams(doc, s),
             Analyzer::CharWb => self.char_wb_ngrams(doc, s),
         }
+        self.end_row(s)
+    }
+
+    /// Adds a token made elsewhere (by a Python analyzer) to the row under way.
+    #[inline]
+    pub fn push_token(&self, token: &[u8], s: &mut Scratch) {
+        let (index, negate) = self.hasher.bucket(token);
+        s.keys.push(u64::from(index) << 1 | u64::from(negate));
+    }
+
+    /// The row of the tokens pushed since the last row: (column, count) pairs sorted by column.
+    pub fn end_row<'s>(&self, s: &'s mut Scratch) -> &'s [(u32, i64)] {
         // Plain integers sort faster than pairs; a column's +1s and -1s end up side by side.
         sort_keys(&mut s.keys, &mut s.spare, self.hasher.n_features());
         s.row.clear();
@@ -180,6 +192,7 @@ impl TextHasher {
                 _ => s.row.push((index, one)),
             }
         }
+        s.keys.clear();
         &s.row
     }
 
