@@ -231,3 +231,43 @@ def test_river_step_learns_a_text_stream():
     step = RiverHashing(n_features=2**12)
     assert step.transform_one(stream[0][0]) == HashingVectorizer(n_features=2**12).transform_one(stream[0][0])
     assert step.clone().n_features == 2**12
+
+
+def test_threads_share_a_vectorizer_and_the_matrix_does_not_depend_on_them():
+    import os
+    import subprocess
+    import sys
+    import threading
+
+    docs = corpus(11, 3000)
+    vectorizer = HashingVectorizer(ngram_range=(1, 2))
+    want = vectorizer.transform(docs)
+    results = []
+
+    def work():
+        for _ in range(3):
+            results.append(vectorizer.transform(docs))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 12
+    for got in results:
+        assert_same(got, want)
+    code = (
+        "import sys, random, sketchy; rng = random.Random(2); "
+        "docs = [' '.join(rng.choice(['ab', 'cd', 'é', 'x1', '²']) for _ in range(30)) for _ in range(5000)]; "
+        "X = sketchy.HashingVectorizer(analyzer='char_wb', ngram_range=(2, 4)).transform(docs); "
+        "sys.stdout.buffer.write(X.indptr.tobytes() + X.indices.tobytes() + X.data.tobytes())"
+    )
+    outputs = set()
+    for n in ("1", "2", "8"):
+        env = {**os.environ, "SKETCHY_NUM_THREADS": n}
+        outputs.add(
+            subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, check=True, cwd="/"
+            ).stdout
+        )
+    assert len(outputs) == 1
