@@ -390,12 +390,12 @@ class HashingVectorizer:
     def _prepare_all(self, X: Iterable[Any]) -> list[Any]:
         """The documents decoded and preprocessed, as the analyzer would before its tokens."""
         docs = _as_list(X)
-        if self.input == "content" and self.preprocessor is None and all(type(d) is str for d in docs):
-            # The usual case: no Python call per document but str.lower's.
+        if self.input == "content" and self.preprocessor is None and set(map(type, docs)) <= {str}:
+            # The usual case: no Python-level call per document, only str.lower's.
             strip = self.build_preprocessor().keywords["accent_function"]  # type: ignore[attr-defined]
             if self.lowercase:
-                docs = [doc.lower() for doc in docs]
-            return [strip(doc) for doc in docs] if strip is not None else docs
+                docs = list(map(str.lower, docs))
+            return list(map(strip, docs)) if strip is not None else docs
         preprocess, decode = self.build_preprocessor(), self.decode
         return [preprocess(decode(doc)) for doc in docs]
 
