@@ -206,6 +206,16 @@ impl TextHasher {
         words.clear();
         // Maximal runs of word characters of two or more code points: what `\b\w\w+\b` finds.
         let stop = self.stop_words.as_ref();
+        if stop.is_none() && self.ngram_range == (1, 1) {
+            // Unigrams, the default: each word hashed as it is found.
+            let mut count = |from: usize, to: usize| self.count(&doc[from..to], row);
+            if doc.is_ascii() {
+                self.ascii_words(doc.as_bytes(), &mut count);
+            } else {
+                self.unicode_words(doc, &mut count);
+            }
+            return;
+        }
         let mut keep = |from: usize, to: usize| {
             if !stop.is_some_and(|s| s.contains(&doc[from..to])) {
                 words.push((from, to));
@@ -417,6 +427,8 @@ impl TextHasher {
         let mut indices = Vec::new();
         let mut counts = Vec::new();
         for doc in docs {
+            indices.reserve(doc.len() / 4);
+            counts.reserve(doc.len() / 4);
             for &(i, c) in self.row(doc, s) {
                 indices.push(i as i32); // i < n_features <= i32::MAX
                 counts.push(c);
