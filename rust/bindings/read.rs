@@ -185,7 +185,9 @@ fn options_arg(
 /// ``str`` and the JSON field's values (str, int, float; ``true``/``false`` as those strings).
 /// Records without an item (undecodable bytes, a missing field, a line longer than
 /// ``max_line_bytes``) are skipped and counted in the report, or raise ValueError with
-/// ``strict=True``. A file is read on all cores; the sketches do not depend on how many.
+/// ``strict=True``. A file is read on all cores; the sketches do not depend on how many: a TopK
+/// gets the merge, in file order, of one summary per 2 MiB chunk (the same error bound as ``update``
+/// with the lines; beyond one chunk the counts it keeps may differ from that one-pass summary's).
 ///
 /// A failed read (a missing file, corrupt gzip data, a strict error) leaves the sketches as they
 /// were. On Ctrl-C the sketches keep what was read and ``KeyboardInterrupt`` is raised, its
