@@ -320,3 +320,21 @@ def test_progress_is_reported_and_a_failing_callback_changes_nothing(tmp_path):
     with pytest.raises(RuntimeError, match="stop here"):
         before.update_from(path, progress=fail)
     assert before.total == 0
+
+
+@pytest.mark.parametrize("offset", [-1, 0, 1])
+def test_a_chunk_boundary_inside_a_crlf_pair(tmp_path, offset):
+    """A line whose "\\r\\n" straddles the reader's first chunk boundary (and its neighbours)."""
+    lines, size = [], 0
+    while size < CHUNK - 40:
+        lines.append(f"line {len(lines)}\r\n")
+        size += len(lines[-1])
+    head = "".join(lines)
+    pad = "p" * (CHUNK - 1 + offset - len(head))  # the next "\r" at byte CHUNK - 1 + offset
+    assert 0 < len(pad) < 100
+    text = head + pad + "\r\n" + "".join(f"tail {i}\r\n" for i in range(200_000))
+    path = tmp_path / "crlf.txt"
+    path.write_bytes(text.encode())
+    lines = text.split("\r\n")[:-1]
+    counts, report = exact(path)
+    assert counts == Counter(lines) and report.items == len(lines) and report.skipped == {}
