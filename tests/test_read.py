@@ -338,3 +338,23 @@ def test_a_chunk_boundary_inside_a_crlf_pair(tmp_path, offset):
     lines = text.split("\r\n")[:-1]
     counts, report = exact(path)
     assert counts == Counter(lines) and report.items == len(lines) and report.skipped == {}
+
+
+def test_random_bytes_never_panic(tmp_path):
+    """Seeded random files for every format: a report or a ValueError, never a panic."""
+    import numpy as np
+
+    rng = np.random.default_rng(12)
+    alphabet = np.frombuffer(b'ab,;"\n\r{}[]:\\ \t\xc3\xa9\xff1e-.', dtype=np.uint8)
+    path = tmp_path / "noise"
+    for trial in range(300):
+        size = int(rng.choice([0, 1, 2, 7, 100, 5000, 70_000])) if trial % 50 else 2 * CHUNK + 17
+        path.write_bytes(rng.choice(alphabet, size).tobytes())
+        for kw in ({}, {"csv": "a"}, {"csv": 1, "delimiter": ";"}, {"jsonl": "a.0"}, {"max_line_bytes": 3}):
+            top = TopK(3)
+            try:
+                report = update_from(path, top, **kw)
+            except ValueError:
+                assert top.total == 0
+                continue
+            assert report.items == top.total

@@ -1195,11 +1195,12 @@ fn read_chunk(
     let mut buf = std::mem::take(&mut worker.buf);
     let want = (nominal_end - base) as usize + EXTENSION;
     fill_at(file, &mut buf, base, want).map_err(|e| io_error(name, &e))?;
-    let limit = (nominal_end - base) as usize;
+    // A file cut shorter while it is read gives fewer bytes than its length said.
+    let limit = ((nominal_end - base) as usize).min(buf.len());
     let from = match start {
         Start::FirstNewline if i == 0 => Some(0),
-        Start::FirstNewline => memchr(b'\n', &buf[..limit - 1]).map(|p| p + 1),
-        Start::Chained(Some(at)) if at < nominal_end => Some((at - base) as usize),
+        Start::FirstNewline => memchr(b'\n', &buf[..limit.saturating_sub(1)]).map(|p| p + 1),
+        Start::Chained(Some(at)) if at < nominal_end => Some(((at - base) as usize).min(buf.len())),
         Start::Chained(_) => None,
     };
     let mut chunk = Chunk {
