@@ -91,38 +91,12 @@ class HashingVectorizer(base.Transformer):
         norm: str | None = "l2",
         alternate_sign: bool = True,
     ) -> None:
+        # River reads the parameters back from the attributes of the same names (clone, repr).
+        params = {name: value for name, value in locals().items() if name != "self"}
         from sketchy.text import HashingVectorizer as _HashingVectorizer
 
-        self.encoding = encoding
-        self.decode_error = decode_error
-        self.strip_accents = strip_accents
-        self.lowercase = lowercase
-        self.preprocessor = preprocessor
-        self.tokenizer = tokenizer
-        self.stop_words = stop_words
-        self.token_pattern = token_pattern
-        self.ngram_range = ngram_range
-        self.analyzer = analyzer
-        self.n_features = n_features
-        self.binary = binary
-        self.norm = norm
-        self.alternate_sign = alternate_sign
-        self._vectorizer = _HashingVectorizer(
-            encoding=encoding,
-            decode_error=decode_error,
-            strip_accents=strip_accents,
-            lowercase=lowercase,
-            preprocessor=preprocessor,
-            tokenizer=tokenizer,
-            stop_words=stop_words,
-            token_pattern=token_pattern,
-            ngram_range=ngram_range,
-            analyzer=analyzer,
-            n_features=n_features,
-            binary=binary,
-            norm=norm,
-            alternate_sign=alternate_sign,
-        )
+        vars(self).update(params)
+        self._vectorizer = _HashingVectorizer(**params)
 
     def transform_one(self, x: Any) -> dict[int, float]:  # type: ignore[override]
         return self._vectorizer.transform_one(x)

@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from sketchy import _native
+from sketchy.feature_hashing import _dtype_name
 
 #: scikit-learn's default token pattern: runs of two or more word characters.
 DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
-_DTYPES = ("float64", "float32", "int64", "int32")
 _ANALYZERS = ("word", "char", "char_wb")
 _WHITE_SPACES = re.compile(r"\s\s+")
 
@@ -93,16 +93,6 @@ def _as_list(X: Iterable[Any]) -> list[Any]:
     return list(X)
 
 
-def _dtype_name(dtype: Any) -> str:
-    try:
-        name = np.dtype(dtype).name
-    except TypeError as err:
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}") from err
-    if name not in _DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {name}")
-    return name
-
-
 class HashingVectorizer:
     """Text documents to a matrix of hashed token counts: scikit-learn's ``HashingVectorizer``, in Rust.
 
@@ -120,7 +110,8 @@ class HashingVectorizer:
     (``transform_one``) and out-of-core with ``partial_fit`` learners.
 
     Deviations from scikit-learn, deliberate: ``transform([])`` raises ValueError, ``n_features`` is
-    checked to be in [1, 2**31 - 1], and ``dtype`` is one of float64, float32, int64, int32.
+    checked to be in [1, 2**31 - 1], ``ngram_range`` to start at 1 or more (scikit-learn hashes empty
+    n-grams for 0), and ``dtype`` is one of float64, float32, int64, int32.
 
     Examples
     --------
@@ -189,17 +180,19 @@ class HashingVectorizer:
         """The function that lowercases and strips accents (or the ``preprocessor`` given)."""
         if self.preprocessor is not None:
             return self.preprocessor
+        return functools.partial(_preprocess, accent_function=self._accent_function(), lower=self.lowercase)
+
+    def _accent_function(self) -> Callable[[str], str] | None:
+        """The accent stripping that ``strip_accents`` names (None: none)."""
         if not self.strip_accents:
-            strip = None
-        elif callable(self.strip_accents):
-            strip = self.strip_accents
-        elif self.strip_accents == "ascii":
-            strip = strip_accents_ascii
-        elif self.strip_accents == "unicode":
-            strip = strip_accents_unicode
-        else:
-            raise ValueError(f'Invalid value for "strip_accents": {self.strip_accents}')
-        return functools.partial(_preprocess, accent_function=strip, lower=self.lowercase)
+            return None
+        if callable(self.strip_accents):
+            return self.strip_accents
+        if self.strip_accents == "ascii":
+            return strip_accents_ascii
+        if self.strip_accents == "unicode":
+            return strip_accents_unicode
+        raise ValueError(f'Invalid value for "strip_accents": {self.strip_accents}')
 
     def build_tokenizer(self) -> Callable[[str], list[str]]:
         """The function that splits a document into tokens (or the ``tokenizer`` given)."""
@@ -353,6 +346,10 @@ class HashingVectorizer:
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or not 1 <= n <= 2**31 - 1:
             raise ValueError(f"n_features must be an int in [1, 2**31 - 1], got {n!r}")
         min_n, max_n = self.ngram_range
+        if not (isinstance(min_n, numbers.Integral) and isinstance(max_n, numbers.Integral) and min_n >= 1):
+            raise ValueError(
+                f"ngram_range must be (min_n, max_n) with 1 <= min_n <= max_n, got {self.ngram_range!r}"
+            )
         if min_n > max_n:
             raise ValueError(
                 f"Invalid value for ngram_range={self.ngram_range} lower boundary larger than the upper boundary."
@@ -392,7 +389,7 @@ class HashingVectorizer:
         docs = _as_list(X)
         if self.input == "content" and self.preprocessor is None and set(map(type, docs)) <= {str}:
             # The usual case: no Python-level call per document, only str.lower's.
-            strip = self.build_preprocessor().keywords["accent_function"]  # type: ignore[attr-defined]
+            strip = self._accent_function()
             if self.lowercase:
                 docs = list(map(str.lower, docs))
             return list(map(strip, docs)) if strip is not None else docs

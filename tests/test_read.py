@@ -161,6 +161,10 @@ def test_csv_errors(tmp_path):
         update_from(path, HyperLogLog(), csv="c")
     with pytest.raises(ValueError, match="delimiter"):
         update_from(path, HyperLogLog(), csv="a", delimiter=";;")
+    with pytest.raises(TypeError, match="csv: expected a column name"):
+        update_from(path, HyperLogLog(), csv=True)
+    with pytest.raises(TypeError, match="csv: expected a column name"):
+        update_from(path, HyperLogLog(), csv=-1)
     with pytest.raises(ValueError, match="not both"):
         update_from(path, HyperLogLog(), csv="a", jsonl="a")
     empty = tmp_path / "empty.csv"

@@ -144,6 +144,9 @@ def test_bad_input():
             HashingVectorizer(n_features=n).transform(["a b"])
     with pytest.raises(ValueError, match="ngram_range"):
         HashingVectorizer(ngram_range=(2, 1)).transform(["a b"])
+    for bad in ((0, 1), (-1, 2), (1.5, 2)):
+        with pytest.raises(ValueError, match="ngram_range"):
+            HashingVectorizer(ngram_range=bad).transform(["a b"])
     with pytest.raises(ValueError, match="not a built-in stop list"):
         HashingVectorizer(stop_words="french").transform(["a b"])
     with pytest.raises(ValueError, match="capturing group"):

@@ -136,7 +136,11 @@ fn options_arg(
             ))
         }
         (Some(column), None) => {
-            let column = if let Ok(i) = column.extract::<usize>() {
+            let column = if column.is_instance_of::<pyo3::types::PyBool>() {
+                return Err(PyTypeError::new_err(
+                    "csv: expected a column name (str) or index (int >= 0), got a bool",
+                ));
+            } else if let Ok(i) = column.extract::<usize>() {
                 Column::Index(i)
             } else if let Ok(name) = column.extract::<String>() {
                 Column::Name(name)

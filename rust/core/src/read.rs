@@ -114,11 +114,25 @@ pub struct Sketches {
 impl Sketches {
     /// Empty sketches with the same parameters.
     pub fn empty_like(&self) -> Self {
-        let mut s = self.clone();
-        s.hll.iter_mut().for_each(HyperLogLog::clear);
-        s.cms.iter_mut().for_each(CountMinSketch::clear);
-        s.top.iter_mut().for_each(TopK::clear);
-        s
+        Sketches {
+            top: self.empty_tops(),
+            ..self.empty_without_tops()
+        }
+    }
+
+    /// Empty copies of the top-k summaries alone: a file's chunks each get their own, and copying
+    /// the other sketches (a count-min sketch may be many MB) for them would be waste.
+    fn empty_tops(&self) -> Vec<TopK> {
+        cleared(&self.top, TopK::clear)
+    }
+
+    /// Empty copies of the sketches that one thread fills for all its chunks (not the top-k ones).
+    fn empty_without_tops(&self) -> Self {
+        Sketches {
+            hll: cleared(&self.hll, HyperLogLog::clear),
+            cms: cleared(&self.cms, CountMinSketch::clear),
+            top: Vec::new(),
+        }
     }
 
     fn add(&mut self, keys: &Keys) -> Result<()> {
@@ -140,6 +154,17 @@ impl Sketches {
         merge_all(&mut self.cms, &other.cms, CountMinSketch::merge)?;
         merge_all(&mut self.top, &other.top, TopK::merge)
     }
+}
+
+fn cleared<T: Clone>(sketches: &[T], clear: fn(&mut T)) -> Vec<T> {
+    sketches
+        .iter()
+        .map(|s| {
+            let mut s = s.clone();
+            clear(&mut s);
+            s
+        })
+        .collect()
 }
 
 fn merge_all<T>(a: &mut [T], b: &[T], merge: impl Fn(&mut T, &T) -> Result<()>) -> Result<()> {
@@ -862,27 +887,15 @@ impl<R: Read> Read for Counting<'_, R> {
     }
 }
 
-#[cfg(unix)]
+/// Reads at `offset` until `buf` is full or the file ends; returns how many bytes it read.
 fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::os::unix::fs::FileExt;
+    #[cfg(unix)]
+    let read = |buf: &mut [u8], at: u64| std::os::unix::fs::FileExt::read_at(file, buf, at);
+    #[cfg(windows)]
+    let read = |buf: &mut [u8], at: u64| std::os::windows::fs::FileExt::seek_read(file, buf, at);
     let mut got = 0;
     while got < buf.len() {
-        match file.read_at(&mut buf[got..], offset + got as u64) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::os::windows::fs::FileExt;
-    let mut got = 0;
-    while got < buf.len() {
-        match file.seek_read(&mut buf[got..], offset + got as u64) {
+        match read(&mut buf[got..], offset + got as u64) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -894,7 +907,7 @@ fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
 
 /// Reads `len` bytes at `offset` (fewer at the end of the file) into `buf`.
 fn fill_at(file: &File, buf: &mut Vec<u8>, offset: u64, len: usize) -> io::Result<()> {
-    buf.clear();
+    // The read overwrites the bytes kept from the last chunk: only a longer buffer's tail is zeroed.
     buf.resize(len, 0);
     let n = read_at(file, buf, offset)?;
     buf.truncate(n);
@@ -1005,10 +1018,8 @@ struct Worker {
 
 impl Worker {
     fn new(proto: &Sketches) -> Self {
-        let mut acc = proto.empty_like();
-        acc.top.clear();
         Worker {
-            acc,
+            acc: proto.empty_without_tops(),
             keys: KeyBuffer::with_capacity(1 << 16),
             scratch: Vec::new(),
             buf: Vec::new(),
@@ -1021,7 +1032,7 @@ impl Worker {
         let keys = self.keys.keys();
         self.acc.add(&keys)?;
         if !shared.proto.top.is_empty() {
-            let mut tops = shared.proto.empty_like().top;
+            let mut tops = shared.proto.empty_tops();
             for t in &mut tops {
                 t.update(&keys, Counts::Each(1))?;
             }
@@ -1517,10 +1528,9 @@ fn finish(
             return Err(SketchError::input(format!("{problem} (strict)")));
         }
     }
-    let mut result = shared.proto.empty_like();
+    let mut result = shared.proto.empty_without_tops();
     for w in &workers {
-        merge_all(&mut result.hll, &w.acc.hll, HyperLogLog::merge)?;
-        merge_all(&mut result.cms, &w.acc.cms, CountMinSketch::merge)?;
+        result.merge(&w.acc)?; // a worker keeps no top-k summary: those come in chunk order
     }
     result.top = Ordered::finish(shared.tops)?;
     let report = Report {
