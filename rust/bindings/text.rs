@@ -111,11 +111,13 @@ impl PyTextHashing {
         // The objects stay alive (and immutable) in `objects` while the GIL is released.
         let parts = py.detach(|| {
             let plan = parallel::plan(texts.len(), PARALLEL_MIN);
-            let share = texts.len().div_ceil(plan.threads.max(1)).max(1);
+            // Shares of equal bytes, not of equal documents: documents' lengths vary a lot.
+            let cuts = byte_shares(texts, plan.threads.max(1));
             let run = |t: usize| {
-                let start = (t * share).min(texts.len());
-                let end = ((t + 1) * share).min(texts.len());
-                hasher.matrix(texts[start..end].iter().copied(), &mut Scratch::default())
+                hasher.matrix(
+                    texts[cuts[t]..cuts[t + 1]].iter().copied(),
+                    &mut Scratch::default(),
+                )
             };
             let (first, rest) =
                 parallel::for_each_share(plan.threads, plan.threads, |_| run(0), |t, _| run(t));
@@ -254,4 +256,21 @@ fn concat(parts: Vec<Matrix>) -> Matrix {
         indices,
         values,
     }
+}
+
+/// Where to cut `texts` into `shares` runs of about the same number of bytes: `shares + 1`
+/// increasing indices from 0 to `texts.len()`.
+fn byte_shares(texts: &[&str], shares: usize) -> Vec<usize> {
+    let total: usize = texts.iter().map(|t| t.len() + 1).sum();
+    let mut cuts = vec![0];
+    let mut bytes = 0;
+    for (i, t) in texts.iter().enumerate() {
+        if cuts.len() < shares && bytes >= total * cuts.len() / shares {
+            cuts.push(i);
+        }
+        bytes += t.len() + 1;
+    }
+    cuts.resize(shares, texts.len());
+    cuts.push(texts.len());
+    cuts
 }

@@ -99,15 +99,58 @@ pub struct TextHasher {
 /// A thread's buffers: the row's (column, count) pairs, the tokens of a document, an n-gram.
 #[derive(Default)]
 pub struct Scratch {
-    /// The row's tokens as `column << 1 | negated`, sorted and summed into `out`.
+    /// The row's tokens as [`key`]s, sorted and summed into `row`.
     keys: Vec<u64>,
     spare: Vec<u64>,
+    counts: Vec<u32>,
     row: Vec<(u32, i64)>,
     words: Vec<(usize, usize)>,
     gram: String,
     chars: Vec<usize>,
     text: String,
+    words_seen: WordCache,
 }
+
+/// The `char_wb` n-grams of the words a thread has met: a word's n-grams depend on the word alone,
+/// and words repeat (Zipf), so a repeated word costs one lookup instead of hashing each n-gram, and
+/// enters its document's row once, with its count, instead of once per occurrence.
+#[derive(Default)]
+struct WordCache {
+    /// Indices into `entries`, found by the word's XXH3.
+    table: hashbrown::HashTable<u32>,
+    entries: Vec<CachedWord>,
+    bytes: Vec<u8>,
+    /// The words' n-grams as [`key`]s of value ±1.
+    keys: Vec<u64>,
+    /// The entries met in the document under way.
+    seen: Vec<u32>,
+    document: u32,
+}
+
+struct CachedWord {
+    hash: u64,
+    bytes: std::ops::Range<usize>,
+    keys: std::ops::Range<usize>,
+    /// The document of `count`: a stale stamp means the word is new to the document under way.
+    document: u32,
+    count: u32,
+}
+
+/// Bounds on a cache's memory (about 10 MB): past them it starts again empty.
+const CACHED_WORDS: usize = 1 << 16;
+const CACHED_KEYS: usize = 1 << 20;
+
+/// A row entry as one integer that sorts by column: `column << 32 | (value + 2**31)`.
+#[inline(always)]
+fn key(column: u32, value: i64) -> u64 {
+    u64::from(column) << 32 | (value + KEY_BIAS) as u64
+}
+
+const KEY_BIAS: i64 = 1 << 31;
+
+/// A word's count in one document before its n-grams are written out: far below 2**31 - 1 (the
+/// largest value a key holds) even after multiplying by an n-gram's repeats in the word.
+const MAX_WORD_COUNT: u32 = 1 << 20;
 
 impl TextHasher {
     #[allow(clippy::too_many_arguments)]
@@ -158,7 +201,7 @@ impl TextHasher {
     #[inline(always)]
     fn count(&self, token: &str, keys: &mut Vec<u64>) {
         let (index, negate) = self.hasher.bucket(token.as_bytes());
-        keys.push(u64::from(index) << 1 | u64::from(negate));
+        keys.push(key(index, 1 - 2 * i64::from(negate)));
     }
 
     /// The (column, count) pairs of one document, sorted by column, one per column (a column
@@ -177,19 +220,24 @@ impl TextHasher {
     #[inline]
     pub fn push_token(&self, token: &[u8], s: &mut Scratch) {
         let (index, negate) = self.hasher.bucket(token);
-        s.keys.push(u64::from(index) << 1 | u64::from(negate));
+        s.keys.push(key(index, 1 - 2 * i64::from(negate)));
     }
 
     /// The row of the tokens pushed since the last row: (column, count) pairs sorted by column.
     pub fn end_row<'s>(&self, s: &'s mut Scratch) -> &'s [(u32, i64)] {
-        // Plain integers sort faster than pairs; a column's +1s and -1s end up side by side.
-        sort_keys(&mut s.keys, &mut s.spare, self.hasher.n_features());
+        // Plain integers sort faster than pairs; a column's values end up side by side.
+        sort_keys(
+            &mut s.keys,
+            &mut s.spare,
+            &mut s.counts,
+            self.hasher.n_features(),
+        );
         s.row.clear();
         for &key in &s.keys {
-            let (index, one) = ((key >> 1) as u32, 1 - 2 * (key & 1) as i64);
+            let (index, value) = ((key >> 32) as u32, i64::from(key as u32) - KEY_BIAS);
             match s.row.last_mut() {
-                Some(last) if last.0 == index => last.1 += one,
-                _ => s.row.push((index, one)),
+                Some(last) if last.0 == index => last.1 += value,
+                _ => s.row.push((index, value)),
             }
         }
         s.keys.clear();
@@ -357,66 +405,125 @@ impl TextHasher {
         }
     }
 
-    /// Character n-grams of each word padded with spaces (scikit-learn's `_char_wb_ngrams`): a word
-    /// shorter than an n-gram counts once, whole, and ends the word's n-grams.
+    /// Character n-grams of each word padded with spaces (scikit-learn's `_char_wb_ngrams`), through
+    /// the thread's [`WordCache`].
     fn char_wb_ngrams(&self, doc: &str, s: &mut Scratch) {
         let Scratch {
             keys: row,
             chars,
             text,
+            words_seen: cache,
             ..
         } = s;
-        let (min_n, max_n) = self.ngram_range;
-        if doc.is_ascii() {
-            // Bytes are characters: no offsets to keep, and spaces found by a table.
-            let bytes = doc.as_bytes();
-            let mut words = bytes
-                .split(|&b| self.ascii_space[usize::from(b)])
-                .filter(|w| !w.is_empty());
-            for word in &mut words {
-                text.clear();
-                text.push(' ');
-                // An ASCII slice of an ASCII str is a str.
-                text.push_str(std::str::from_utf8(word).unwrap_or_default());
-                text.push(' ');
-                let len = text.len();
-                for n in min_n..=max_n {
-                    self.count(&text[..n.min(len)], row);
-                    let mut offset = 0;
-                    while offset + n < len {
-                        offset += 1;
-                        self.count(&text[offset..(offset + n).min(len)], row);
-                    }
-                    if offset == 0 {
-                        break;
-                    }
-                }
-            }
-            return;
+        if cache.entries.len() >= CACHED_WORDS || cache.keys.len() >= CACHED_KEYS {
+            *cache = WordCache::default();
         }
-        let mut words = doc
-            .split(|c| self.space.contains(c))
-            .filter(|w| !w.is_empty());
-        for word in &mut words {
-            text.clear();
-            text.push(' ');
-            text.push_str(word);
-            text.push(' ');
-            chars.clear();
-            chars.extend(text.char_indices().map(|(at, _)| at));
-            chars.push(text.len());
-            let len = chars.len() - 1;
+        cache.document = cache.document.wrapping_add(1);
+        if cache.document == 0 {
+            // The stamps wrapped around: none may look current.
+            cache.entries.iter_mut().for_each(|e| e.document = 0);
+            cache.document = 1;
+        }
+        let mut add = |word: &str| {
+            let hash = xxhash_rust::xxh3::xxh3_64(word.as_bytes());
+            let found = cache.table.find(hash, |&i| {
+                let e = &cache.entries[i as usize];
+                e.hash == hash && cache.bytes[e.bytes.clone()] == *word.as_bytes()
+            });
+            let id = match found {
+                Some(&id) => id,
+                None => {
+                    let id = cache.entries.len() as u32; // < CACHED_WORDS + 1
+                    let from = cache.keys.len();
+                    self.word_ngrams(word, text, chars, &mut cache.keys);
+                    let at = cache.bytes.len();
+                    cache.bytes.extend_from_slice(word.as_bytes());
+                    cache.entries.push(CachedWord {
+                        hash,
+                        bytes: at..cache.bytes.len(),
+                        keys: from..cache.keys.len(),
+                        document: 0,
+                        count: 0,
+                    });
+                    let entries = &cache.entries;
+                    cache
+                        .table
+                        .insert_unique(hash, id, |&i| entries[i as usize].hash);
+                    id
+                }
+            };
+            let e = &mut cache.entries[id as usize];
+            if e.document != cache.document {
+                e.document = cache.document;
+                e.count = 0;
+                cache.seen.push(id);
+            }
+            e.count += 1;
+            if e.count == MAX_WORD_COUNT {
+                flush(e, &cache.keys, row);
+            }
+        };
+        if doc.is_ascii() {
+            // Spaces found by a table; an ASCII slice of an ASCII str is a str.
+            doc.as_bytes()
+                .split(|&b| self.ascii_space[usize::from(b)])
+                .filter(|w| !w.is_empty())
+                .for_each(|w| add(std::str::from_utf8(w).unwrap_or_default()));
+        } else {
+            doc.split(|c| self.space.contains(c))
+                .filter(|w| !w.is_empty())
+                .for_each(add);
+        }
+        for &id in &cache.seen {
+            flush(&mut cache.entries[id as usize], &cache.keys, row);
+        }
+        cache.seen.clear();
+    }
+
+    /// The keys of one word's `char_wb` n-grams: a word shorter than an n-gram counts once, whole,
+    /// and ends the word's n-grams.
+    fn word_ngrams(
+        &self,
+        word: &str,
+        text: &mut String,
+        chars: &mut Vec<usize>,
+        out: &mut Vec<u64>,
+    ) {
+        let (min_n, max_n) = self.ngram_range;
+        text.clear();
+        text.push(' ');
+        text.push_str(word);
+        text.push(' ');
+        if word.is_ascii() {
+            // Bytes are characters: no offsets to keep.
+            let len = text.len();
             for n in min_n..=max_n {
-                let end = |i: usize| chars[(i + n).min(len)];
-                self.count(&text[chars[0]..end(0)], row);
+                self.count(&text[..n.min(len)], out);
                 let mut offset = 0;
                 while offset + n < len {
                     offset += 1;
-                    self.count(&text[chars[offset]..end(offset)], row);
+                    self.count(&text[offset..(offset + n).min(len)], out);
                 }
                 if offset == 0 {
                     break;
                 }
+            }
+            return;
+        }
+        chars.clear();
+        chars.extend(text.char_indices().map(|(at, _)| at));
+        chars.push(text.len());
+        let len = chars.len() - 1;
+        for n in min_n..=max_n {
+            let end = |i: usize| chars[(i + n).min(len)];
+            self.count(&text[chars[0]..end(0)], out);
+            let mut offset = 0;
+            while offset + n < len {
+                offset += 1;
+                self.count(&text[chars[offset]..end(offset)], out);
+            }
+            if offset == 0 {
+                break;
             }
         }
     }
@@ -464,33 +571,55 @@ impl TextHasher {
     }
 }
 
-/// Sorts a row's keys (`column << 1 | sign`) by column: a least-significant-digit radix sort on the
-/// column's bytes for long rows (character n-grams make hundreds of keys), the standard sort for
-/// short ones. Keys of one column end up next to each other either way.
-fn sort_keys(keys: &mut Vec<u64>, spare: &mut Vec<u64>, n_features: u32) {
-    if keys.len() < 128 {
+/// Writes a cached word's n-grams into the row, each times the word's count so far.
+fn flush(word: &mut CachedWord, keys: &[u64], row: &mut Vec<u64>) {
+    let count = i64::from(std::mem::take(&mut word.count));
+    if count == 0 {
+        return;
+    }
+    row.extend(keys[word.keys.clone()].iter().map(|&k| {
+        let value = i64::from(k as u32) - KEY_BIAS;
+        key((k >> 32) as u32, value * count)
+    }));
+}
+
+/// Sorts a row's [`key`]s by column: a least-significant-digit radix sort on the column's bits for
+/// long rows (character n-grams make hundreds of keys), the standard sort for short ones. Keys of
+/// one column end up next to each other either way.
+fn sort_keys(keys: &mut Vec<u64>, spare: &mut Vec<u64>, counts: &mut Vec<u32>, n_features: u32) {
+    let len = keys.len();
+    if len < 128 || len > u32::MAX as usize {
         keys.sort_unstable();
         return;
     }
+    // Digits of about log2(len) bits: clearing the counts then costs no more than a pass over
+    // the keys.
     let bits = 32 - (n_features.max(2) - 1).leading_zeros();
+    let passes = bits.div_ceil(len.ilog2().clamp(6, 11));
+    let digit = bits.div_ceil(passes);
+    let (radix, mask) = (1usize << digit, (1u64 << digit) - 1);
+    counts.clear();
+    counts.resize(passes as usize * radix, 0);
+    // Every pass's counts in one read of the keys.
+    for &k in keys.iter() {
+        for (p, c) in counts.chunks_exact_mut(radix).enumerate() {
+            c[((k >> (32 + p as u32 * digit)) & mask) as usize] += 1;
+        }
+    }
     spare.clear();
-    spare.resize(keys.len(), 0);
-    let mut shift = 1; // bit 0 is the sign
-    while shift <= bits {
-        let mut counts = [0usize; 257];
-        for &k in keys.iter() {
-            counts[((k >> shift) & 0xff) as usize + 1] += 1;
-        }
-        for i in 1..257 {
-            counts[i] += counts[i - 1];
+    spare.resize(len, 0);
+    for (p, c) in counts.chunks_exact_mut(radix).enumerate() {
+        let shift = 32 + p as u32 * digit;
+        let mut sum = 0;
+        for n in c.iter_mut() {
+            (*n, sum) = (sum, sum + *n);
         }
         for &k in keys.iter() {
-            let digit = ((k >> shift) & 0xff) as usize;
-            spare[counts[digit]] = k;
-            counts[digit] += 1;
+            let d = ((k >> shift) & mask) as usize;
+            spare[c[d] as usize] = k;
+            c[d] += 1;
         }
         std::mem::swap(keys, spare);
-        shift += 8;
     }
 }
 
@@ -638,26 +767,55 @@ mod tests {
     }
 
     #[test]
+    fn char_wb_rows_do_not_depend_on_the_word_cache() {
+        let t = hasher(Analyzer::CharWb, (2, 4));
+        let words: Vec<String> = (0..CACHED_WORDS + 5000)
+            .map(|i| format!("w{}é{}", i % 977, i / 3))
+            .collect();
+        let docs: Vec<String> = words.chunks(40).map(|c| c.join(" the ")).collect();
+        let mut shared = Scratch::default();
+        for doc in &docs {
+            let fresh = t.row(doc, &mut Scratch::default()).to_vec();
+            assert_eq!(t.row(doc, &mut shared), fresh, "{doc:?}");
+        }
+        assert!(
+            shared.words_seen.entries.len() < CACHED_WORDS,
+            "the cache was never reset"
+        );
+        // A word repeated past MAX_WORD_COUNT is written out in parts that add up.
+        let doc = "ab ".repeat(MAX_WORD_COUNT as usize + 3);
+        let times = i64::from(MAX_WORD_COUNT) + 3;
+        let once: Vec<(u32, i64)> = t.row("ab", &mut Scratch::default()).to_vec();
+        let want: Vec<(u32, i64)> = once.iter().map(|&(i, c)| (i, c * times)).collect();
+        assert_eq!(t.row(&doc, &mut shared), want);
+    }
+
+    #[test]
     fn radix_sort_groups_columns() {
         let mut x = 0x2545_f491_4f6c_dd1du64;
         for n_features in [1u32, 7, 300, 1 << 20, i32::MAX as u32] {
-            let mut keys: Vec<u64> = (0..1000)
-                .map(|_| {
-                    x ^= x << 13;
-                    x ^= x >> 7;
-                    x ^= x << 17;
-                    (x % u64::from(n_features)) << 1 | (x >> 63)
-                })
-                .collect();
-            let mut want = keys.clone();
-            want.sort_unstable_by_key(|k| k >> 1);
-            sort_keys(&mut keys, &mut Vec::new(), n_features);
-            let columns = |v: &[u64]| v.iter().map(|k| k >> 1).collect::<Vec<_>>();
-            assert_eq!(columns(&keys), columns(&want));
-            let mut a = keys.clone();
-            a.sort_unstable();
-            want.sort_unstable();
-            assert_eq!(a, want);
+            for len in [130usize, 1000, 70_000] {
+                let mut keys: Vec<u64> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        key(
+                            (x % u64::from(n_features)) as u32,
+                            (x >> 40) as i64 - (1 << 23),
+                        )
+                    })
+                    .collect();
+                let mut want = keys.clone();
+                want.sort_unstable_by_key(|k| k >> 32);
+                sort_keys(&mut keys, &mut Vec::new(), &mut Vec::new(), n_features);
+                let columns = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
+                assert_eq!(columns(&keys), columns(&want));
+                let mut a = keys.clone();
+                a.sort_unstable();
+                want.sort_unstable();
+                assert_eq!(a, want);
+            }
         }
     }
 
