@@ -11,7 +11,9 @@ array([3728699739546630719, 5234164152756840025], dtype=uint64)
 
 from sketchy._native import (
     ALGORITHMS,
+    KLL,
     CountMinSketch,
+    DDSketch,
     HyperLogLog,
     ReadReport,
     TopK,
@@ -48,9 +50,11 @@ def __dir__() -> list[str]:
 __all__ = [
     "ALGORITHMS",
     "CountMinSketch",
+    "DDSketch",
     "FeatureHasher",
     "HashingVectorizer",
     "HyperLogLog",
+    "KLL",
     "ReadReport",
     "TopK",
     "hash_many",

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from sketchy import CountMinSketch, HyperLogLog, TopK
+from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
 GOLDEN = Path(__file__).parent / "golden"
-CLASSES = {"hll": HyperLogLog, "cms": CountMinSketch, "topk": TopK}
+CLASSES = {"hll": HyperLogLog, "cms": CountMinSketch, "topk": TopK, "dd": DDSketch, "kll": KLL}
 
 
 def item(spec: str):
@@ -38,6 +38,7 @@ def test_every_file_is_listed_and_every_kind_and_state_is_there():
     assert sorted(MANIFEST) == sorted(p.name for p in GOLDEN.glob("*.bin"))
     states = {(f.split("-")[0], dict(facts).get("sparse")) for f, facts in MANIFEST.items()}
     assert {("hll", "1"), ("hll", "0"), ("cms", None), ("topk", None)} <= states
+    assert {("dd", None), ("kll", None)} <= states
     assert any("merged" in f for f in MANIFEST) and any("conservative" in f for f in MANIFEST)
     kinds = {
         field.split()[1].split(":")[0]
@@ -53,6 +54,10 @@ def got(sketch, field: str):
         return repr(sketch.estimate())
     if field.startswith("estimate "):
         return str(sketch[item(field.split(" ", 1)[1])])
+    if field.startswith("quantile "):
+        return repr(sketch.quantile(float(field.split(" ", 1)[1])))
+    if field in ("min", "max", "sum", "relative_accuracy"):
+        return repr(getattr(sketch, field))
     value = getattr(sketch, "is_sparse" if field == "sparse" else field)
     return str(int(value)) if isinstance(value, bool) else str(value)
 

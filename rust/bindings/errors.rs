@@ -1,7 +1,8 @@
 //! The one place where core errors become Python exceptions.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::exceptions::{PyFileNotFoundError, PyIsADirectoryError, PyOSError};
-use pyo3::exceptions::{PyOverflowError, PyPermissionError, PyUnicodeEncodeError, PyValueError};
+use pyo3::exceptions::{PyOverflowError, PyPermissionError, PyTypeError, PyUnicodeEncodeError};
 use pyo3::prelude::*;
 use sketchy_core::SketchError;
 
@@ -10,6 +11,7 @@ pub fn to_pyerr(err: SketchError) -> PyErr {
     let message = err.to_string();
     match err {
         SketchError::Overflow { .. } => PyOverflowError::new_err(message),
+        SketchError::WrongType { .. } => PyTypeError::new_err(message),
         SketchError::InvalidUnicode {
             position,
             code_point,

@@ -9,6 +9,7 @@ mod feature_hashing;
 mod hashing;
 mod hll;
 mod items;
+mod quantiles;
 mod read;
 mod shared;
 mod sketch_methods;
@@ -39,6 +40,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<count_min::PyCountMinSketch>()?;
     m.add_class::<top_k::PyTopK>()?;
     m.add_class::<hll::PyHyperLogLog>()?;
+    m.add_class::<quantiles::PyDDSketch>()?;
+    m.add_class::<quantiles::PyKll>()?;
     m.add_class::<read::PyReadReport>()?;
     m.add_class::<text::PyTextHashing>()?;
     m.add_function(wrap_pyfunction!(read::update_from, m)?)?;

@@ -14,6 +14,7 @@ use sketchy_core::read::{self, Column, Control, Format, Options, Report, Sketche
 use crate::count_min::PyCountMinSketch;
 use crate::errors::to_pyerr;
 use crate::hll::PyHyperLogLog;
+use crate::quantiles::{PyDDSketch, PyKll};
 use crate::top_k::PyTopK;
 
 /// How often the calling thread looks for Ctrl-C and reports progress while a file is read.
@@ -84,6 +85,8 @@ enum Target<'py> {
     Hll(Bound<'py, PyHyperLogLog>),
     Cms(Bound<'py, PyCountMinSketch>),
     Top(Bound<'py, PyTopK>),
+    Dd(Bound<'py, PyDDSketch>),
+    Kll(Bound<'py, PyKll>),
 }
 
 fn targets<'py>(sketches: &[Bound<'py, PyAny>]) -> PyResult<Vec<Target<'py>>> {
@@ -101,9 +104,13 @@ fn targets<'py>(sketches: &[Bound<'py, PyAny>]) -> PyResult<Vec<Target<'py>>> {
                 Ok(Target::Cms(c.clone()))
             } else if let Ok(t) = s.cast::<PyTopK>() {
                 Ok(Target::Top(t.clone()))
+            } else if let Ok(d) = s.cast::<PyDDSketch>() {
+                Ok(Target::Dd(d.clone()))
+            } else if let Ok(k) = s.cast::<PyKll>() {
+                Ok(Target::Kll(k.clone()))
             } else {
                 Err(PyTypeError::new_err(format!(
-                    "sketches: expected HyperLogLog, CountMinSketch or TopK, got {}",
+                    "sketches: expected HyperLogLog, CountMinSketch, TopK, DDSketch or KLL, got {}",
                     s.get_type().name()?
                 )))
             }
@@ -232,6 +239,8 @@ pub fn update_from(
             Target::Hll(h) => proto.hll.push(h.get().inner.snapshot(py)?),
             Target::Cms(c) => proto.cms.push(c.get().inner.snapshot(py)?),
             Target::Top(k) => proto.top.push(k.get().inner.snapshot(py)?),
+            Target::Dd(d) => proto.dd.push(d.get().inner.snapshot(py)?),
+            Target::Kll(k) => proto.kll.push(k.get().inner.snapshot(py)?),
         }
     }
     let proto = proto.empty_like();
@@ -278,6 +287,7 @@ pub fn update_from(
         return Err(err); // the progress callback failed: nothing changes
     }
     let (mut hll, mut cms, mut top) = (result.hll.iter(), result.cms.iter(), result.top.iter());
+    let (mut dd, mut kll) = (result.dd.iter(), result.kll.iter());
     for t in &targets {
         let merged = match t {
             Target::Hll(h) => hll
@@ -287,6 +297,12 @@ pub fn update_from(
                 .next()
                 .map(|r| c.get().inner.lock(py)?.merge(r).map_err(to_pyerr)),
             Target::Top(k) => top
+                .next()
+                .map(|r| k.get().inner.lock(py)?.merge(r).map_err(to_pyerr)),
+            Target::Dd(d) => dd
+                .next()
+                .map(|r| d.get().inner.lock(py)?.merge(r).map_err(to_pyerr)),
+            Target::Kll(k) => kll
                 .next()
                 .map(|r| k.get().inner.lock(py)?.merge(r).map_err(to_pyerr)),
         };

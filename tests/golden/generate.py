@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketchy import CountMinSketch, HyperLogLog, TopK
+from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
 HERE = Path(__file__).parent
 PROBES = [
@@ -95,6 +95,26 @@ def sketches() -> dict[str, object]:
     out["topk-int"].update([x for x in base if isinstance(x, int)])
     out["topk-float"].update([x for x in base if isinstance(x, float)])
     out["topk-mixed-exact"].update(base)
+    rng = np.random.default_rng(8)
+    latencies = rng.lognormal(0, 2, 20_000)
+    mixed = np.concatenate([-latencies[:3000], np.zeros(500), latencies[3000:], [np.nan]])
+    out["dd-empty"] = DDSketch()
+    out["dd-lognormal"] = DDSketch(0.01)
+    out["dd-lognormal"].update(latencies)
+    out["dd-mixed-collapsed"] = DDSketch(0.05, max_bins=32)
+    out["dd-mixed-collapsed"].update(mixed, weights=rng.integers(0, 4, mixed.size))
+    out["kll-empty"] = KLL(8)
+    out["kll-single"] = KLL(200, seed=1)
+    out["kll-single"].add(-2.5)
+    out["kll-levels"] = KLL(200, seed=2)
+    out["kll-levels"].update(mixed)
+    merged = KLL(64, seed=3)
+    merged.update(latencies[:7000])
+    small = KLL(16, seed=4)
+    small.update(rng.normal(size=5000))
+    merged.merge(small)
+    merged.add(7.0, 1000)
+    out["kll-merged"] = merged
     return out
 
 
@@ -115,6 +135,23 @@ def facts(sketch) -> list[tuple[str, str]]:
             ("total", str(sketch.total)),
         ]
         return rows + [(f"estimate {p}", str(sketch[item(p)])) for p in PROBES]
+    if isinstance(sketch, DDSketch | KLL):
+        if isinstance(sketch, DDSketch):
+            rows = [
+                ("relative_accuracy", repr(sketch.relative_accuracy)),
+                ("max_bins", str(sketch.max_bins)),
+                ("sum", repr(sketch.sum)),
+            ]
+        else:
+            rows = [
+                ("k", str(sketch.k)),
+                ("min_k", str(sketch.min_k)),
+                ("seed", str(sketch.seed)),
+                ("num_retained", str(sketch.num_retained)),
+            ]
+        rows += [("count", str(sketch.count)), ("nan_count", str(sketch.nan_count))]
+        rows += [("min", repr(sketch.min)), ("max", repr(sketch.max))]
+        return rows + [(f"quantile {q}", repr(sketch.quantile(q))) for q in (0.01, 0.5, 0.99)]
     rows = [
         ("k", str(sketch.k)),
         ("capacity", str(sketch.capacity)),

@@ -21,6 +21,8 @@ pub enum SketchError {
     InvalidFormat { message: String },
     /// Input buffers that disagree with each other, e.g. Arrow offsets past the data (`ValueError`).
     InvalidInput { message: String },
+    /// An item of the wrong type, e.g. a string given to a quantile sketch (`TypeError`).
+    WrongType { message: String },
     /// A file that cannot be opened or read (the reader's): `kind` picks the Python `OSError`.
     Io {
         kind: std::io::ErrorKind,
@@ -51,6 +53,12 @@ impl SketchError {
     pub fn io(kind: std::io::ErrorKind, message: impl Into<String>) -> Self {
         SketchError::Io {
             kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn wrong_type(message: impl Into<String>) -> Self {
+        SketchError::WrongType {
             message: message.into(),
         }
     }
@@ -100,7 +108,9 @@ impl fmt::Display for SketchError {
             SketchError::InvalidFormat { message } => {
                 write!(f, "invalid serialized sketch: {message}")
             }
-            SketchError::InvalidInput { message } => f.write_str(message),
+            SketchError::InvalidInput { message } | SketchError::WrongType { message } => {
+                f.write_str(message)
+            }
             SketchError::Io { message, .. } => f.write_str(message),
         }
     }

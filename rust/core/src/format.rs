@@ -3,7 +3,7 @@
 //! ```text
 //! offset 0  4 bytes  magic b"SKCH"
 //!        4  1 byte   format version (1)
-//!        5  1 byte   sketch kind (1 count-min, 2 top-k, 3 HyperLogLog)
+//!        5  1 byte   sketch kind (1 count-min, 2 top-k, 3 HyperLogLog, 4 DDSketch, 5 KLL)
 //!        6  ...      parameters and payload of that kind, little-endian
 //! ```
 //!
@@ -22,6 +22,8 @@ pub enum Kind {
     CountMin = 1,
     TopK = 2,
     HyperLogLog = 3,
+    DDSketch = 4,
+    Kll = 5,
 }
 
 impl Kind {
@@ -30,6 +32,8 @@ impl Kind {
             Kind::CountMin => "CountMinSketch",
             Kind::TopK => "TopK",
             Kind::HyperLogLog => "HyperLogLog",
+            Kind::DDSketch => "DDSketch",
+            Kind::Kll => "KLL",
         }
     }
 }
@@ -65,6 +69,14 @@ impl Writer {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// LEB128: seven bits a byte, small counts in one byte.
+    pub fn varint(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            self.bytes.push(v as u8 | 0x80);
+            v >>= 7;
+        }
+        self.bytes.push(v as u8);
+    }
     pub fn raw(&mut self, v: &[u8]) {
         self.bytes.extend_from_slice(v);
     }
@@ -106,6 +118,8 @@ impl<'a> Reader<'a> {
                 1 => Kind::CountMin.name(),
                 2 => Kind::TopK.name(),
                 3 => Kind::HyperLogLog.name(),
+                4 => Kind::DDSketch.name(),
+                5 => Kind::Kll.name(),
                 _ => "an unknown kind",
             };
             return Err(SketchError::format(format!(
@@ -150,6 +164,25 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
 
+    /// A LEB128 integer of at most ten bytes, canonical (no trailing zero byte).
+    pub fn varint(&mut self, what: &str) -> Result<u64> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let b = self.u8(what)?;
+            let bits = u64::from(b & 0x7f);
+            check(i < 9 || bits <= 1, || {
+                format!("{what}: integer past 64 bits")
+            })?;
+            v |= bits << (7 * i);
+            if b & 0x80 == 0 {
+                check(i == 0 || b != 0, || {
+                    format!("{what}: integer not canonical")
+                })?;
+                return Ok(v);
+            }
+        }
+        Err(SketchError::format(format!("{what}: integer past 64 bits")))
+    }
     pub fn f64(&mut self, what: &str) -> Result<f64> {
         Ok(f64::from_le_bytes(self.array(what)?))
     }

@@ -552,6 +552,90 @@ impl<'a> Keys<'a> {
     }
 }
 
+impl Keys<'_> {
+    /// Calls `f` with every item as a float64 (integers rounded to the nearest, as `float(i)` does),
+    /// in order: what the quantile sketches take. Text items are parsed as numbers when
+    /// `parse_text` (lines of a file), and are a `WrongType` error otherwise; nothing is called
+    /// back before the whole batch has been checked only for fixed-width arrays, so a caller that
+    /// must change nothing on error collects first.
+    pub fn for_each_number(&self, parse_text: bool, mut f: impl FnMut(f64)) -> Result<()> {
+        match *self {
+            Keys::I8(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::I16(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::I32(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::I64(a) => a.iter().for_each(|&v| f(v as f64)),
+            Keys::U8(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::U16(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::U32(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::U64(a) => a.iter().for_each(|&v| f(v as f64)),
+            Keys::F32(a) => a.iter().for_each(|&v| f(f64::from(v))),
+            Keys::F64(a) => a.iter().for_each(|&v| f(v)),
+            _ => {
+                let mut failed = None;
+                self.for_each(|kind, bytes| {
+                    if failed.is_some() {
+                        return;
+                    }
+                    let word = || {
+                        let mut w = [0u8; 8];
+                        w.copy_from_slice(&bytes[..8.min(bytes.len())]);
+                        w
+                    };
+                    match kind {
+                        ItemKind::Int => f(i64::from_le_bytes(word()) as f64),
+                        ItemKind::UInt => f(u64::from_le_bytes(word()) as f64),
+                        ItemKind::Float => f(f64::from_le_bytes(word())),
+                        ItemKind::Str | ItemKind::Bytes if parse_text => {
+                            match parse_number(bytes) {
+                                Some(v) => f(v),
+                                None => {
+                                    failed = Some(SketchError::input(format!(
+                                        "not a number: {:?}",
+                                        String::from_utf8_lossy(&bytes[..bytes.len().min(40)])
+                                    )))
+                                }
+                            }
+                        }
+                        ItemKind::Str | ItemKind::Bytes => {
+                            failed = Some(SketchError::wrong_type(format!(
+                                "values must be numbers (int or float), not {}",
+                                if kind == ItemKind::Str {
+                                    "str"
+                                } else {
+                                    "bytes"
+                                }
+                            )))
+                        }
+                    }
+                });
+                if let Some(err) = failed {
+                    return Err(err);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A number written as text, as Python's `float()` reads it (surrounding whitespace allowed,
+/// `inf`, `nan`, exponents, `_` between digits); `None` for anything else.
+pub fn parse_number(text: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(text).ok()?.trim();
+    if let Ok(v) = text.parse::<f64>() {
+        return Some(v);
+    }
+    // Python also takes digit groups ("1_000.5"): an underscore between two digits.
+    let b = text.as_bytes();
+    let grouped = b.iter().enumerate().all(|(i, &c)| {
+        c != b'_'
+            || (i > 0 && i + 1 < b.len() && b[i - 1].is_ascii_digit() && b[i + 1].is_ascii_digit())
+    });
+    if grouped && text.contains('_') {
+        return text.replace('_', "").parse::<f64>().ok();
+    }
+    None
+}
+
 /// The items of a variable-width column, with the offset type and the kinds resolved outside the loop.
 #[inline(always)]
 fn var_items<T: Copy + TryInto<usize>, F: FnMut(ItemKind, &[u8])>(

@@ -5,12 +5,15 @@
 //! item hashes the same alone or in any kind of batch.
 
 pub mod count_min;
+pub mod ddsketch;
 pub mod error;
+pub mod exact_sum;
 pub mod feature_hashing;
 pub mod format;
 pub mod hash;
 pub mod hll;
 pub mod keys;
+pub mod kll;
 pub mod murmur3;
 pub mod parallel;
 pub mod read;

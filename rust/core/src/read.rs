@@ -27,9 +27,11 @@ use jiter::{Jiter, Peek};
 use memchr::{memchr, memchr3_iter, memchr_iter, memrchr};
 
 use crate::count_min::{CountMinSketch, Counts};
+use crate::ddsketch::DDSketch;
 use crate::error::{Result, SketchError};
 use crate::hll::HyperLogLog;
 use crate::keys::{encode_f64, encode_int, ItemKind, KeyBuffer, Keys};
+use crate::kll::Kll;
 use crate::parallel;
 use crate::top_k::TopK;
 
@@ -109,29 +111,44 @@ pub struct Sketches {
     pub hll: Vec<HyperLogLog>,
     pub cms: Vec<CountMinSketch>,
     pub top: Vec<TopK>,
+    pub dd: Vec<DDSketch>,
+    pub kll: Vec<Kll>,
 }
 
 impl Sketches {
     /// Empty sketches with the same parameters.
     pub fn empty_like(&self) -> Self {
+        let ordered = self.empty_ordered();
         Sketches {
-            top: self.empty_tops(),
-            ..self.empty_without_tops()
+            top: ordered.top,
+            kll: ordered.kll,
+            ..self.empty_unordered()
         }
     }
 
-    /// Empty copies of the top-k summaries alone: a file's chunks each get their own, and copying
-    /// the other sketches (a count-min sketch may be many MB) for them would be waste.
-    fn empty_tops(&self) -> Vec<TopK> {
-        cleared(&self.top, TopK::clear)
+    /// Empty copies of the sketches whose merge depends on order (top-k, KLL) alone: a file's
+    /// chunks each get their own, merged in file order, and copying the other sketches (a
+    /// count-min sketch may be many MB) for them would be waste.
+    fn empty_ordered(&self) -> Self {
+        Sketches {
+            top: cleared(&self.top, TopK::clear),
+            kll: cleared(&self.kll, Kll::clear),
+            ..Sketches::default()
+        }
     }
 
-    /// Empty copies of the sketches that one thread fills for all its chunks (not the top-k ones).
-    fn empty_without_tops(&self) -> Self {
+    fn has_ordered(&self) -> bool {
+        !self.top.is_empty() || !self.kll.is_empty()
+    }
+
+    /// Empty copies of the sketches that one thread fills for all its chunks: those whose merge
+    /// is exact whatever the order.
+    fn empty_unordered(&self) -> Self {
         Sketches {
             hll: cleared(&self.hll, HyperLogLog::clear),
             cms: cleared(&self.cms, CountMinSketch::clear),
-            top: Vec::new(),
+            dd: cleared(&self.dd, DDSketch::clear),
+            ..Sketches::default()
         }
     }
 
@@ -145,6 +162,13 @@ impl Sketches {
         for t in &mut self.top {
             t.update(keys, Counts::Each(1))?;
         }
+        // Quantile sketches read each line as a number.
+        for d in &mut self.dd {
+            d.update_values(keys, Counts::Each(1), true)?;
+        }
+        for k in &mut self.kll {
+            k.update_values(keys, Counts::Each(1), true)?;
+        }
         Ok(())
     }
 
@@ -152,7 +176,9 @@ impl Sketches {
     pub fn merge(&mut self, other: &Sketches) -> Result<()> {
         merge_all(&mut self.hll, &other.hll, HyperLogLog::merge)?;
         merge_all(&mut self.cms, &other.cms, CountMinSketch::merge)?;
-        merge_all(&mut self.top, &other.top, TopK::merge)
+        merge_all(&mut self.top, &other.top, TopK::merge)?;
+        merge_all(&mut self.dd, &other.dd, DDSketch::merge)?;
+        merge_all(&mut self.kll, &other.kll, Kll::merge)
     }
 }
 
@@ -934,11 +960,11 @@ struct Chunk {
     end: Option<u64>,
 }
 
-/// The chunks' top-k summaries, merged in chunk order as they come.
+/// The chunks' top-k and KLL summaries, merged in chunk order as they come.
 struct Ordered {
     next: usize,
-    pending: BTreeMap<usize, Vec<TopK>>,
-    acc: Vec<TopK>,
+    pending: BTreeMap<usize, Sketches>,
+    acc: Sketches,
     error: Option<SketchError>,
 }
 
@@ -947,12 +973,12 @@ impl Ordered {
         Mutex::new(Ordered {
             next: 0,
             pending: BTreeMap::new(),
-            acc: proto.top.clone(),
+            acc: proto.empty_ordered(),
             error: None,
         })
     }
 
-    fn offer(this: &Mutex<Self>, index: usize, tops: Vec<TopK>) {
+    fn offer(this: &Mutex<Self>, index: usize, tops: Sketches) {
         let mut o = this.lock().unwrap_or_else(|p| p.into_inner());
         o.pending.insert(index, tops);
         loop {
@@ -965,14 +991,14 @@ impl Ordered {
         }
     }
 
-    fn merge(&mut self, tops: &[TopK]) {
-        if let Err(err) = merge_all(&mut self.acc, tops, TopK::merge) {
+    fn merge(&mut self, tops: &Sketches) {
+        if let Err(err) = self.acc.merge(tops) {
             self.error.get_or_insert(err);
         }
     }
 
     /// The merged summaries, with chunks after a gap (an interrupted read) merged in order too.
-    fn finish(this: Mutex<Self>) -> Result<Vec<TopK>> {
+    fn finish(this: Mutex<Self>) -> Result<Sketches> {
         let mut o = this.into_inner().unwrap_or_else(|p| p.into_inner());
         let pending = std::mem::take(&mut o.pending);
         for tops in pending.values() {
@@ -1019,7 +1045,7 @@ struct Worker {
 impl Worker {
     fn new(proto: &Sketches) -> Self {
         Worker {
-            acc: proto.empty_without_tops(),
+            acc: proto.empty_unordered(),
             keys: KeyBuffer::with_capacity(1 << 16),
             scratch: Vec::new(),
             buf: Vec::new(),
@@ -1031,12 +1057,10 @@ impl Worker {
     fn finish_chunk(&mut self, shared: &Shared, chunk: Chunk) -> Result<()> {
         let keys = self.keys.keys();
         self.acc.add(&keys)?;
-        if !shared.proto.top.is_empty() {
-            let mut tops = shared.proto.empty_tops();
-            for t in &mut tops {
-                t.update(&keys, Counts::Each(1))?;
-            }
-            Ordered::offer(&shared.tops, chunk.index, tops);
+        if shared.proto.has_ordered() {
+            let mut ordered = shared.proto.empty_ordered();
+            ordered.add(&keys)?;
+            Ordered::offer(&shared.tops, chunk.index, ordered);
         }
         shared
             .control
@@ -1528,11 +1552,12 @@ fn finish(
             return Err(SketchError::input(format!("{problem} (strict)")));
         }
     }
-    let mut result = shared.proto.empty_without_tops();
+    let mut result = shared.proto.empty_unordered();
     for w in &workers {
-        result.merge(&w.acc)?; // a worker keeps no top-k summary: those come in chunk order
+        result.merge(&w.acc)?; // a worker keeps no top-k or KLL summary: those come in chunk order
     }
-    result.top = Ordered::finish(shared.tops)?;
+    let ordered = Ordered::finish(shared.tops)?;
+    (result.top, result.kll) = (ordered.top, ordered.kll);
     let report = Report {
         bytes,
         lines: total.lines,

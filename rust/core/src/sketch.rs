@@ -7,9 +7,11 @@
 //! written once (`rust/bindings/sketch_methods.rs`).
 
 use crate::count_min::{CountMinSketch, Counts};
+use crate::ddsketch::DDSketch;
 use crate::error::{Result, SketchError};
 use crate::hll::HyperLogLog;
 use crate::keys::Keys;
+use crate::kll::Kll;
 use crate::top_k::TopK;
 
 /// A mergeable, serializable summary of a stream of items.
@@ -60,6 +62,10 @@ sketch_by_inherent_methods!(CountMinSketch, |s, keys, counts| CountMinSketch::up
     s, keys, counts
 ));
 sketch_by_inherent_methods!(TopK, |s, keys, counts| TopK::update(s, keys, counts));
+// The quantile sketches take numbers: a text item is a `TypeError`, a count is a weight.
+sketch_by_inherent_methods!(DDSketch, |s, keys, counts| s
+    .update_values(keys, counts, false));
+sketch_by_inherent_methods!(Kll, |s, keys, counts| s.update_values(keys, counts, false));
 // Distinct counting ignores how often an item comes: any positive count adds it once.
 sketch_by_inherent_methods!(HyperLogLog, |s, keys, counts| match counts {
     Counts::Each(0) => Ok(()),

@@ -6,8 +6,10 @@
 use std::collections::BTreeMap;
 
 use sketchy_core::count_min::CountMinSketch;
+use sketchy_core::ddsketch::DDSketch;
 use sketchy_core::hll::HyperLogLog;
 use sketchy_core::keys::{encode_f64, encode_int};
+use sketchy_core::kll::Kll;
 use sketchy_core::top_k::TopK;
 use sketchy_core::{ItemKind, Sketch};
 
@@ -106,6 +108,39 @@ fn facts_of(file: &str, facts: &[(String, String)]) -> BTreeMap<String, String> 
                 }
             })
         }
+        "dd" => {
+            let (_, s) = read::<DDSketch>(file);
+            Box::new(move |field| match field {
+                "relative_accuracy" => s.relative_accuracy().to_string(),
+                "max_bins" => s.max_bins().to_string(),
+                "sum" => s.sum().to_string(),
+                "count" => s.count().to_string(),
+                "nan_count" => s.nan_count().to_string(),
+                "min" => s.min().to_string(),
+                "max" => s.max().to_string(),
+                q => s
+                    .quantile(q.strip_prefix("quantile ").unwrap().parse().unwrap())
+                    .unwrap()
+                    .to_string(),
+            })
+        }
+        "kll" => {
+            let (_, s) = read::<Kll>(file);
+            Box::new(move |field| match field {
+                "k" => s.k().to_string(),
+                "min_k" => s.min_k().to_string(),
+                "seed" => s.seed().to_string(),
+                "num_retained" => s.num_retained().to_string(),
+                "count" => s.count().to_string(),
+                "nan_count" => s.nan_count().to_string(),
+                "min" => s.min().to_string(),
+                "max" => s.max().to_string(),
+                q => s
+                    .quantile(q.strip_prefix("quantile ").unwrap().parse().unwrap())
+                    .unwrap()
+                    .to_string(),
+            })
+        }
         other => panic!("unknown sketch {other}"),
     };
     let mut out = BTreeMap::new();
@@ -119,7 +154,8 @@ fn facts_of(file: &str, facts: &[(String, String)]) -> BTreeMap<String, String> 
         let got = sketch(field);
         let same = match field.as_str() {
             // Python's repr and Rust's Display of a float differ in form, not in value.
-            "estimate" => got.parse::<f64>().unwrap() == value.parse::<f64>().unwrap(),
+            "estimate" | "min" | "max" | "sum" | "relative_accuracy" => same_float(&got, value),
+            f if f.starts_with("quantile ") => same_float(&got, value),
             _ => got == *value,
         };
         assert!(same, "{file}: {field} is {got}, the manifest says {value}");
@@ -129,6 +165,12 @@ fn facts_of(file: &str, facts: &[(String, String)]) -> BTreeMap<String, String> 
         assert_eq!(sketch("entries"), entries.join(","), "{file}: entries");
     }
     out
+}
+
+/// Python's repr and Rust's Display of a float differ in form ("nan", "inf"), not in value.
+fn same_float(a: &str, b: &str) -> bool {
+    let (a, b) = (a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap());
+    a == b || (a.is_nan() && b.is_nan())
 }
 
 #[test]

@@ -1,0 +1,737 @@
+//! KLL: quantiles with an additive rank error (Karnin, Lang and Liberty, "Optimal Quantile
+//! Approximation in Streams", FOCS 2016), as Apache DataSketches implements it, so that its images
+//! (`kll_doubles_sketch`) can be written and read.
+//!
+//! Level `h` holds items of weight `2**h`; its capacity is `max(8, round(k (2/3)**d))` at depth `d`
+//! below the top. When the whole buffer is full, the lowest level at or over its capacity is
+//! sorted and halved: one item of each adjacent pair moves up. Which one is a random bit drawn from
+//! the sketch's own generator, seeded by `seed`: the same stream and seed give the same sketch.
+//! Items are kept as order-preserving integers (the bits of the float, flipped by sign), so that
+//! sorting is an integer sort.
+
+use crate::count_min::Counts;
+use crate::ddsketch::check_q;
+use crate::error::{Result, SketchError};
+use crate::format::{check, Kind, Reader, Writer};
+use crate::keys::Keys;
+
+/// DataSketches' `m`: the smallest level capacity.
+const M: u32 = 8;
+const MIN_K: u32 = 8;
+const MAX_K: u32 = 65535;
+/// DataSketches' limit on the depth of capacities (and so on the levels).
+const MAX_LEVELS: usize = 61;
+const FAMILY: u8 = 15;
+
+#[inline(always)]
+fn order_key(v: f64) -> u64 {
+    let bits = v.to_bits();
+    if bits >> 63 == 1 {
+        !bits
+    } else {
+        bits | 1 << 63
+    }
+}
+
+#[inline(always)]
+fn from_order_key(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// `round(k (2/3)**depth)` in DataSketches' integer arithmetic.
+fn cap_aux(k: u64, depth: u32) -> u64 {
+    const POWERS_OF_THREE: [u64; 31] = {
+        let mut p = [1u64; 31];
+        let mut i = 1;
+        while i < 31 {
+            p[i] = p[i - 1] * 3;
+            i += 1;
+        }
+        p
+    };
+    if depth > 30 {
+        let half = depth / 2;
+        return cap_aux(cap_aux(k, half), depth - half);
+    }
+    (((2 * k) << depth) / POWERS_OF_THREE[depth as usize] + 1) >> 1
+}
+
+fn level_capacity(k: u32, levels: usize, height: usize) -> usize {
+    let depth = (levels - height - 1) as u32;
+    cap_aux(u64::from(k), depth).max(u64::from(M)) as usize
+}
+
+fn total_capacity(k: u32, levels: usize) -> usize {
+    (0..levels).map(|h| level_capacity(k, levels, h)).sum()
+}
+
+/// DataSketches' single-sided normalized rank error of a sketch of (smallest) parameter `k`.
+pub fn normalized_rank_error(k: u32) -> f64 {
+    2.296 / f64::from(k).powf(0.9723)
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kll {
+    k: u32,
+    min_k: u32,
+    seed: u64,
+    /// The state of the generator of the compaction bits (SplitMix64).
+    rng: u64,
+    n: u64,
+    nan_count: u64,
+    min: f64,
+    max: f64,
+    /// `levels[h]`: items of weight 2**h as order keys; levels above 0 sorted.
+    levels: Vec<Vec<u64>>,
+    retained: usize,
+    /// `total_capacity(k, levels.len())`, kept with the levels.
+    capacity: usize,
+}
+
+impl Kll {
+    pub fn new(k: i64, seed: u64) -> Result<Self> {
+        if !(i64::from(MIN_K)..=i64::from(MAX_K)).contains(&k) {
+            return Err(SketchError::parameter(
+                "k",
+                format!("must be in [{MIN_K}, {MAX_K}], got {k}"),
+            ));
+        }
+        Ok(Kll {
+            k: k as u32,
+            min_k: k as u32,
+            seed,
+            rng: seed,
+            n: 0,
+            nan_count: 0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            levels: vec![Vec::new()],
+            retained: 0,
+            capacity: total_capacity(k as u32, 1),
+        })
+    }
+
+    pub fn k(&self) -> u32 {
+        self.k
+    }
+    pub fn min_k(&self) -> u32 {
+        self.min_k
+    }
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+    pub fn count(&self) -> u64 {
+        self.n
+    }
+    pub fn nan_count(&self) -> u64 {
+        self.nan_count
+    }
+    pub fn num_retained(&self) -> usize {
+        self.retained
+    }
+    pub fn num_levels(&self) -> usize {
+        self.levels.len()
+    }
+    pub fn normalized_rank_error(&self) -> f64 {
+        normalized_rank_error(self.min_k)
+    }
+    pub fn min(&self) -> f64 {
+        if self.n == 0 {
+            f64::NAN
+        } else {
+            self.min
+        }
+    }
+    pub fn max(&self) -> f64 {
+        if self.n == 0 {
+            f64::NAN
+        } else {
+            self.max
+        }
+    }
+
+    fn random_bit(&mut self) -> usize {
+        self.rng = self.rng.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) & 1) as usize
+    }
+
+    /// Adds one value `weight` times (NaN is counted in `nan_count`; ±inf are values).
+    pub fn add(&mut self, value: f64, weight: u64) -> Result<()> {
+        self.n.checked_add(weight).ok_or_else(too_many)?;
+        self.insert(value, weight);
+        Ok(())
+    }
+
+    #[inline]
+    fn insert(&mut self, value: f64, weight: u64) {
+        if value.is_nan() {
+            self.nan_count = self.nan_count.saturating_add(weight);
+            return;
+        }
+        if weight == 0 {
+            return;
+        }
+        self.min = self.min.min(value);
+        self.max = self.max.max(value);
+        self.n += weight;
+        let key = order_key(value);
+        if weight == 1 {
+            if self.retained >= self.capacity {
+                self.compress();
+            }
+            self.levels[0].push(key);
+            self.retained += 1;
+            return;
+        }
+        // A weight is its binary digits: one item on each level of a set bit.
+        for h in 0..64 {
+            if weight >> h & 1 == 0 {
+                continue;
+            }
+            while self.levels.len() <= h {
+                self.add_level();
+            }
+            while self.retained >= self.capacity {
+                self.compress();
+            }
+            let level = &mut self.levels[h];
+            if h == 0 {
+                level.push(key);
+            } else {
+                let at = level.partition_point(|&x| x <= key);
+                level.insert(at, key);
+            }
+            self.retained += 1;
+        }
+    }
+
+    fn add_level(&mut self) {
+        self.levels.push(Vec::new());
+        self.capacity = total_capacity(self.k, self.levels.len());
+    }
+
+    /// Compacts the lowest level at or over its capacity (adding a level above the top first).
+    fn compress(&mut self) {
+        let levels = self.levels.len();
+        let h = (0..levels)
+            .find(|&h| self.levels[h].len() >= level_capacity(self.k, levels, h))
+            .unwrap_or(levels - 1);
+        self.compact(h);
+    }
+
+    /// Sorts level `h` (level 0 is kept in arrival order) and moves one item of each pair up: an
+    /// odd item out (level 0's newest, a higher level's smallest) stays.
+    fn compact(&mut self, h: usize) {
+        if h + 1 == self.levels.len() {
+            self.add_level();
+        }
+        let bit = self.random_bit();
+        let (below, above) = self.levels.split_at_mut(h + 1);
+        let level = &mut below[h];
+        let stay = if level.len() % 2 == 1 {
+            if h == 0 {
+                level.pop()
+            } else {
+                Some(level.remove(0))
+            }
+        } else {
+            None
+        };
+        if h == 0 {
+            level.sort_unstable();
+        }
+        // The kept half, in place at the front of the level, then merged into the level above
+        // from the back: no allocation once the levels have grown.
+        let half = level.len() / 2;
+        for i in 0..half {
+            level[i] = level[2 * i + bit];
+        }
+        level.truncate(half);
+        self.retained -= half;
+        let up = &mut above[0];
+        let (mut i, mut j) = (up.len(), half);
+        up.resize(i + j, 0);
+        while j > 0 {
+            if i > 0 && up[i - 1] > level[j - 1] {
+                up[i + j - 1] = up[i - 1];
+                i -= 1;
+            } else {
+                up[i + j - 1] = level[j - 1];
+                j -= 1;
+            }
+        }
+        level.clear();
+        level.extend(stay);
+    }
+
+    /// Adds a batch, item `i` `counts[i]` times; text items are parsed when `parse_text`.
+    pub fn update_values(&mut self, keys: &Keys, counts: Counts, parse_text: bool) -> Result<()> {
+        let total = counts.sum(keys.len())?;
+        self.n.checked_add(total).ok_or_else(too_many)?;
+        if let (Keys::F64(values), Counts::Each(1)) = (keys, counts) {
+            for &v in values.iter() {
+                self.insert(v, 1);
+            }
+            return Ok(());
+        }
+        // Read (and check) every item before anything changes.
+        let mut values = Vec::with_capacity(keys.len());
+        keys.for_each_number(parse_text, |v| values.push(v))?;
+        for (i, &v) in values.iter().enumerate() {
+            self.insert(v, counts.get(i));
+        }
+        Ok(())
+    }
+
+    /// Adds `other`'s items: its level 0 as updates, its levels above merged level by level, then
+    /// compacted bottom up until the buffer is within capacity. The error bound becomes the
+    /// smaller `k`'s.
+    pub fn merge(&mut self, other: &Kll) -> Result<()> {
+        let n = self.n.checked_add(other.n).ok_or_else(too_many)?;
+        let nan = self.nan_count.saturating_add(other.nan_count);
+        let other = other.clone(); // `other` may be `self`
+        for &key in &other.levels[0] {
+            self.insert(from_order_key(key), 1);
+        }
+        if other.levels.len() > 1 {
+            while self.levels.len() < other.levels.len() {
+                self.add_level();
+            }
+            for (h, level) in other.levels.iter().enumerate().skip(1) {
+                self.levels[h] = merge_sorted(&self.levels[h], level);
+                self.retained += level.len();
+            }
+            let mut h = 0;
+            while h < self.levels.len() {
+                let levels = self.levels.len();
+                if self.retained >= self.capacity
+                    && self.levels[h].len() >= level_capacity(self.k, levels, h)
+                {
+                    self.compact(h);
+                }
+                h += 1;
+            }
+            while self.retained > self.capacity {
+                self.compress();
+            }
+            self.min_k = self.min_k.min(other.min_k);
+        }
+        self.n = n;
+        self.nan_count = nan;
+        if other.n > 0 {
+            self.min = self.min.min(other.min);
+            self.max = self.max.max(other.max);
+        }
+        Ok(())
+    }
+
+    /// The items, sorted, with their cumulative weights.
+    fn sorted_view(&self) -> (Vec<u64>, Vec<u64>) {
+        let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(self.retained);
+        for (h, level) in self.levels.iter().enumerate() {
+            pairs.extend(level.iter().map(|&k| (k, 1u64 << h)));
+        }
+        pairs.sort_unstable();
+        let mut cumulative = Vec::with_capacity(pairs.len());
+        let mut sum = 0u64;
+        for &(_, w) in &pairs {
+            sum += w;
+            cumulative.push(sum);
+        }
+        (pairs.into_iter().map(|(k, _)| k).collect(), cumulative)
+    }
+
+    /// The values of ranks `qs` (see [`Kll::quantile`]).
+    pub fn quantiles(&self, qs: &[f64]) -> Result<Vec<f64>> {
+        qs.iter().try_for_each(|&q| check_q(q))?;
+        if self.n == 0 {
+            return Ok(vec![f64::NAN; qs.len()]);
+        }
+        let (items, cumulative) = self.sorted_view();
+        Ok(qs
+            .iter()
+            .map(|&q| {
+                if q == 0.0 {
+                    return self.min;
+                }
+                if q == 1.0 {
+                    return self.max;
+                }
+                let rank = (q * (self.n - 1) as f64).floor() as u64;
+                let i = cumulative.partition_point(|&c| c <= rank);
+                items.get(i).map_or(self.max, |&k| from_order_key(k))
+            })
+            .collect())
+    }
+
+    /// An item of the stream whose rank is within the error of `floor(q (n − 1))` (numpy's
+    /// `method="lower"`); NaN when empty.
+    pub fn quantile(&self, q: f64) -> Result<f64> {
+        Ok(self.quantiles(&[q])?[0])
+    }
+
+    /// The fractions of the weight at or below each `x` (DataSketches' inclusive rank).
+    pub fn ranks(&self, xs: &[f64]) -> Vec<f64> {
+        if self.n == 0 {
+            return vec![f64::NAN; xs.len()];
+        }
+        let (items, cumulative) = self.sorted_view();
+        xs.iter()
+            .map(|&x| {
+                if x.is_nan() {
+                    return f64::NAN;
+                }
+                let i = items.partition_point(|&k| k <= order_key(x));
+                let i = if x == 0.0 {
+                    // -0.0 and 0.0 are one value.
+                    items.partition_point(|&k| k <= order_key(0.0))
+                } else {
+                    i
+                };
+                if i == 0 {
+                    0.0
+                } else {
+                    cumulative[i - 1] as f64 / self.n as f64
+                }
+            })
+            .collect()
+    }
+
+    pub fn clear(&mut self) {
+        let mut empty = Kll::new(i64::from(self.k), self.seed).unwrap_or_else(|_| self.clone());
+        empty.rng = self.seed;
+        *self = empty;
+    }
+
+    pub fn memory_size(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self
+                .levels
+                .iter()
+                .map(|l| 24 + 8 * l.capacity())
+                .sum::<usize>()
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut w = Writer::new(Kind::Kll, 64 + 8 * self.retained);
+        w.u32(self.k);
+        w.u32(self.min_k);
+        w.u64(self.seed);
+        w.u64(self.rng);
+        w.u64(self.n);
+        w.u64(self.nan_count);
+        w.f64(self.min);
+        w.f64(self.max);
+        w.u8(self.levels.len() as u8);
+        for level in &self.levels {
+            w.u32(level.len() as u32);
+            for &k in level {
+                w.f64(from_order_key(k));
+            }
+        }
+        w.finish()
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut r = Reader::new(bytes, Kind::Kll)?;
+        let k = r.u32("k")?;
+        let min_k = r.u32("min_k")?;
+        let seed = r.u64("seed")?;
+        let mut s = Kll::new(i64::from(k), seed).map_err(|e| SketchError::format(e.to_string()))?;
+        s.min_k = min_k;
+        s.rng = r.u64("rng")?;
+        s.n = r.u64("n")?;
+        s.nan_count = r.u64("nan_count")?;
+        s.min = r.f64("min")?;
+        s.max = r.f64("max")?;
+        let levels = usize::from(r.u8("levels")?);
+        check((1..=MAX_LEVELS).contains(&levels), || {
+            format!("{levels} levels")
+        })?;
+        let mut items = Vec::with_capacity(levels);
+        for _ in 0..levels {
+            let len = r.u32("level")? as usize;
+            check(len.saturating_mul(8) <= r.remaining(), || {
+                "truncated level".into()
+            })?;
+            let mut level = Vec::with_capacity(len);
+            for _ in 0..len {
+                level.push(r.f64("item")?);
+            }
+            items.push(level);
+        }
+        r.finish()?;
+        s.set_levels(items)?;
+        Ok(s)
+    }
+
+    /// Installs levels read from bytes, after checking what a sketch built by updates satisfies:
+    /// parameters, sorted levels, no NaN, items within [min, max], weights adding up to `n`,
+    /// the buffer within its capacity.
+    fn set_levels(&mut self, items: Vec<Vec<f64>>) -> Result<()> {
+        check((MIN_K..=self.k).contains(&self.min_k), || {
+            format!("min_k {} outside [{MIN_K}, k = {}]", self.min_k, self.k)
+        })?;
+        let mut weight: u128 = 0;
+        let mut retained = 0usize;
+        let mut levels = Vec::with_capacity(items.len());
+        for (h, level) in items.into_iter().enumerate() {
+            check(level.iter().all(|v| !v.is_nan()), || "a NaN item".into())?;
+            check(
+                level.iter().all(|&v| v >= self.min && v <= self.max),
+                || "an item outside [min, max]".into(),
+            )?;
+            let keys: Vec<u64> = level.iter().map(|&v| order_key(v)).collect();
+            check(h == 0 || keys.windows(2).all(|w| w[0] <= w[1]), || {
+                format!("level {h} is not sorted")
+            })?;
+            weight += (keys.len() as u128) << h;
+            retained += keys.len();
+            levels.push(keys);
+        }
+        check(weight == u128::from(self.n), || {
+            format!("the items weigh {weight}, not n = {}", self.n)
+        })?;
+        check(retained <= total_capacity(self.k, levels.len()), || {
+            "more items than the levels hold".into()
+        })?;
+        if self.n == 0 {
+            check(
+                self.min == f64::INFINITY && self.max == f64::NEG_INFINITY,
+                || "an empty sketch with a min or max".into(),
+            )?;
+        } else {
+            check(self.min <= self.max, || "min above max".into())?;
+        }
+        self.capacity = total_capacity(self.k, levels.len());
+        self.levels = levels;
+        self.retained = retained;
+        Ok(())
+    }
+
+    /// The image `datasketches.kll_doubles_sketch.serialize()` writes for these items.
+    pub fn to_datasketches(&self) -> Vec<u8> {
+        let k = (self.k as u16).to_le_bytes();
+        let mut out = Vec::with_capacity(40 + 8 * self.retained);
+        if self.n == 0 {
+            out.extend_from_slice(&[2, 1, FAMILY, 0x01, k[0], k[1], M as u8, 0]);
+            return out;
+        }
+        if self.n == 1 && self.retained == 1 {
+            out.extend_from_slice(&[2, 2, FAMILY, 0x04, k[0], k[1], M as u8, 0]);
+            out.extend_from_slice(&from_order_key(self.levels[0][0]).to_le_bytes());
+            return out;
+        }
+        let level0_sorted = self.levels[0].windows(2).all(|w| w[0] <= w[1]);
+        let flags = if level0_sorted { 0x02 } else { 0 };
+        out.extend_from_slice(&[5, 1, FAMILY, flags, k[0], k[1], M as u8, 0]);
+        out.extend_from_slice(&self.n.to_le_bytes());
+        out.extend_from_slice(&(self.min_k as u16).to_le_bytes());
+        out.push(self.levels.len() as u8);
+        out.push(0);
+        let capacity = total_capacity(self.k, self.levels.len());
+        let mut offset = capacity - self.retained;
+        for level in &self.levels {
+            out.extend_from_slice(&(offset as u32).to_le_bytes());
+            offset += level.len();
+        }
+        out.extend_from_slice(&self.min.to_le_bytes());
+        out.extend_from_slice(&self.max.to_le_bytes());
+        for level in &self.levels {
+            for &key in level {
+                out.extend_from_slice(&from_order_key(key).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// A sketch from an image of `datasketches` 5.x (`kll_doubles_sketch.serialize()`): empty,
+    /// one item, or levels; `InvalidFormat` for anything else. It keeps taking updates, with
+    /// compaction bits drawn from `seed`.
+    pub fn from_datasketches(bytes: &[u8], seed: u64) -> Result<Self> {
+        let bad =
+            |m: String| SketchError::format(format!("not a DataSketches KLL doubles image: {m}"));
+        if bytes.len() < 8 {
+            return Err(bad(format!("{} bytes", bytes.len())));
+        }
+        let (preamble, version, family, flags) = (bytes[0], bytes[1], bytes[2], bytes[3]);
+        let k = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if family != FAMILY {
+            return Err(bad(format!("family {family}, not 15 (KLL)")));
+        }
+        if bytes[6] != M as u8 {
+            return Err(bad(format!("m = {}, not 8", bytes[6])));
+        }
+        if version != 1 && version != 2 {
+            return Err(bad(format!("serial version {version}")));
+        }
+        let mut s = Kll::new(i64::from(k), seed).map_err(|e| bad(e.to_string()))?;
+        let f64_at = |at: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&bytes[at..at + 8]);
+            f64::from_le_bytes(b)
+        };
+        if flags & 0x01 != 0 {
+            if preamble != 2 {
+                return Err(bad(format!(
+                    "preamble of {preamble} ints for an empty sketch"
+                )));
+            }
+            return Ok(s);
+        }
+        if flags & 0x04 != 0 {
+            if preamble != 2 || bytes.len() != 16 {
+                return Err(bad("a single-item image is 16 bytes".into()));
+            }
+            let v = f64_at(8);
+            if v.is_nan() {
+                return Err(bad("a NaN item".into()));
+            }
+            s.insert(v, 1);
+            return Ok(s);
+        }
+        if preamble != 5 || bytes.len() < 20 {
+            return Err(bad(
+                "a sketch of several items has a 20-byte preamble".into()
+            ));
+        }
+        s.n = u64::from_le_bytes(bytes[8..16].try_into().unwrap_or_default());
+        s.min_k = u32::from(u16::from_le_bytes([bytes[16], bytes[17]]));
+        let levels = usize::from(bytes[18]);
+        if !(1..=MAX_LEVELS).contains(&levels) {
+            return Err(bad(format!("{levels} levels")));
+        }
+        let capacity = total_capacity(s.k, levels);
+        let items_at = 20 + 4 * levels + 16;
+        if bytes.len() < items_at {
+            return Err(bad("truncated levels".into()));
+        }
+        let mut bounds: Vec<usize> = (0..levels)
+            .map(|i| {
+                let at = 20 + 4 * i;
+                u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
+                    as usize
+            })
+            .collect();
+        bounds.push(capacity);
+        if bounds.windows(2).any(|w| w[0] > w[1]) {
+            return Err(bad("level offsets out of order or past the capacity".into()));
+        }
+        let retained = capacity - bounds[0];
+        if bytes.len() != items_at + 8 * retained {
+            return Err(bad(format!(
+                "{} bytes, the levels say {}",
+                bytes.len(),
+                items_at + 8 * retained
+            )));
+        }
+        s.min = f64_at(20 + 4 * levels);
+        s.max = f64_at(28 + 4 * levels);
+        let items: Vec<Vec<f64>> = bounds
+            .windows(2)
+            .map(|w| {
+                (w[0]..w[1])
+                    .map(|i| f64_at(items_at + 8 * (i - bounds[0])))
+                    .collect()
+            })
+            .collect();
+        s.set_levels(items).map_err(|e| bad(e.to_string()))?;
+        Ok(s)
+    }
+}
+
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+fn too_many() -> SketchError {
+    SketchError::overflow("the weights add up to more than 2**64 - 1")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacities_are_datasketches() {
+        let caps: Vec<usize> = (0..9).map(|h| level_capacity(200, 9, h)).collect();
+        assert_eq!(caps, [8, 12, 18, 26, 40, 59, 89, 133, 200]);
+        assert!((normalized_rank_error(200) - 0.013294757464848584).abs() < 1e-15);
+        for v in [-f64::INFINITY, -1.5, -0.0, 0.0, 5e-324, 2.0, f64::INFINITY] {
+            assert_eq!(from_order_key(order_key(v)).to_bits(), v.to_bits());
+        }
+        assert!(order_key(-1.0) < order_key(-0.5) && order_key(-0.0) < order_key(0.0));
+        assert!(order_key(0.0) < order_key(1.0));
+    }
+
+    #[test]
+    fn ranks_stay_within_the_error_and_bytes_round_trip() {
+        let values: Vec<f64> = (0..100_000u64)
+            .map(|i| ((i * 7919) % 100_003) as f64)
+            .collect();
+        let mut s = Kll::new(200, 1).unwrap();
+        s.update_values(&Keys::F64(&values), Counts::Each(1), false)
+            .unwrap();
+        assert_eq!(s.count(), 100_000);
+        assert!(s.num_retained() < 700);
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let qs: Vec<f64> = (1..100).map(|i| f64::from(i) / 100.0).collect();
+        for (q, v) in qs.iter().zip(s.quantiles(&qs).unwrap()) {
+            let rank = sorted.partition_point(|&x| x <= v) as f64 / sorted.len() as f64;
+            assert!(
+                (rank - q).abs() < 2.0 * s.normalized_rank_error(),
+                "{q}: {rank}"
+            );
+        }
+        assert_eq!(Kll::from_bytes(&s.to_bytes()).unwrap(), s);
+        let image = Kll::from_datasketches(&s.to_datasketches(), 1).unwrap();
+        assert_eq!(
+            (image.count(), image.num_retained()),
+            (s.count(), s.num_retained())
+        );
+        // Same seed, same stream: same bytes.
+        let mut again = Kll::new(200, 1).unwrap();
+        again
+            .update_values(&Keys::F64(&values), Counts::Each(1), false)
+            .unwrap();
+        assert_eq!(again.to_bytes(), s.to_bytes());
+    }
+
+    #[test]
+    fn merges_and_weights_keep_the_weight() {
+        let mut a = Kll::new(50, 3).unwrap();
+        let mut b = Kll::new(20, 4).unwrap();
+        for i in 0..10_000 {
+            a.add(f64::from(i), 1).unwrap();
+            b.add(-f64::from(i), 3).unwrap();
+        }
+        a.merge(&b).unwrap();
+        assert_eq!((a.count(), a.min_k()), (40_000, 20));
+        assert_eq!((a.min(), a.max()), (-9999.0, 9999.0));
+        let bytes = a.to_bytes();
+        assert_eq!(Kll::from_bytes(&bytes).unwrap(), a);
+        let ds = a.to_datasketches();
+        assert_eq!(Kll::from_datasketches(&ds, 3).unwrap().count(), 40_000);
+        let self_merge = a.clone();
+        a.merge(&self_merge).unwrap();
+        assert_eq!(a.count(), 80_000);
+    }
+}
