@@ -49,12 +49,12 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "ALGORITHMS",
+    "KLL",
     "CountMinSketch",
     "DDSketch",
     "FeatureHasher",
     "HashingVectorizer",
     "HyperLogLog",
-    "KLL",
     "ReadReport",
     "TopK",
     "hash_many",

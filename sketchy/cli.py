@@ -1,24 +1,30 @@
-"""The ``sketchy`` command line: distinct counts and top-k frequencies of big inputs, in bounded memory.
+"""The ``sketchy`` command line: distinct counts, top-k frequencies and quantiles of big inputs, in bounded memory.
 
 ::
 
     sketchy distinct access.log.gz                 # how many distinct lines?
     sketchy top -k 20 --csv user events.csv        # the 20 most frequent users
     sketchy stats --jsonl request.ip logs.jsonl    # both, and the number of items
+    sketchy quantiles --csv ms latency.csv -q 0.5 0.99 0.999   # percentiles of a numeric column
     sketchy demo                                   # a built-in sample: estimates vs exact answers
 
 Inputs are files or ``-`` (stdin), plain or gzip-compressed. They are read by sketchy's Rust reader
 (:func:`sketchy.update_from`: all cores, no Python object per record), so memory stays bounded
-whatever the input size; ``--exact`` also keeps every distinct item, to show the error.
+whatever the input size; ``--exact`` also keeps every distinct item (every value, for
+``quantiles``), to show the error.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
+import io
 import json
+import math
 import os
 import sys
 import time
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,7 +76,7 @@ class Counting:
         return sum(s.__sizeof__() for s in (self.hll, self.top) if s is not None)
 
 
-def read(path: str, args: argparse.Namespace, counting: Counting, tally: Tally, progress: Any) -> None:
+def read(path: str, args: argparse.Namespace, sketches: list[Any], tally: Tally, progress: Any) -> None:
     """Reads one file (or stdin) into the sketches; KeyboardInterrupt after counting what was read."""
     from sketchy import update_from
 
@@ -93,7 +99,7 @@ def read(path: str, args: argparse.Namespace, counting: Counting, tally: Tally, 
     try:
         report = update_from(
             path,
-            *counting.sketches(),
+            *sketches,
             csv=args.csv,
             jsonl=args.jsonl,
             delimiter=args.delimiter,
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
     progress = _progress(args)
     try:
         for path in args.files or ["-"]:
-            read(path, args, counting, tally, progress)
+            read(path, args, counting.sketches(), tally, progress)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -199,6 +205,227 @@ def report(
     print("\n".join(out))
 
 
+# --- quantiles ------------------------------------------------------------------------------------------
+
+
+def parse_qs(tokens: Sequence[str]) -> list[float]:
+    """The quantiles of ``-q``: numbers in [0, 1], given as separate arguments or comma-separated."""
+    qs = []
+    for token in (t for arg in tokens for t in arg.split(",") if t.strip()):
+        try:
+            q = float(token)
+        except ValueError:
+            raise UserError(
+                f"-q takes quantiles in [0, 1], got {token!r} (FILE after -q? put it first, or end -q with --)"
+            ) from None
+        if not 0 <= q <= 1:
+            raise UserError(f"-q takes quantiles in [0, 1], got {token!r}")
+        qs.append(q)
+    if not qs:
+        raise UserError("-q needs at least one quantile")
+    return qs
+
+
+def quantile_sketch(args: argparse.Namespace) -> Any:
+    from sketchy import KLL, DDSketch
+
+    if args.k is not None and not args.kll:
+        raise UserError("--k is the size of a KLL sketch: use it with --kll")
+    try:
+        if args.kll:
+            return KLL(200 if args.k is None else args.k)
+        return DDSketch(args.relative_accuracy, max_bins=args.max_bins)
+    except ValueError as err:
+        raise UserError(str(err)) from None
+
+
+def _records(path: str, args: argparse.Namespace) -> Any:
+    """The text of each record of a file, as the Rust reader delimits them (for ``--exact``)."""
+    raw = open(path, "rb")
+    try:
+        binary: Any = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
+        if args.csv is None:
+            for line in binary:
+                if len(line) <= (1 << 20) + 2:  # longer lines are skipped by the reader too
+                    yield line.decode("utf-8", "surrogateescape")
+            return
+        import csv
+
+        rows = csv.reader(
+            io.TextIOWrapper(binary, "utf-8", "surrogateescape", newline=""), delimiter=args.delimiter
+        )
+        header = next(rows, [])
+        column = args.csv
+        index = header.index(column) if column in header else int(column)  # the reader checked it
+        for row in rows:
+            if index < len(row):
+                yield row[index]
+    finally:
+        raw.close()
+
+
+def _json_number(line: str, path: list[str]) -> float | None:
+    try:
+        value: Any = json.loads(line)
+    except ValueError:
+        return None  # malformed: skipped by the reader (or fatal with --strict)
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return float(value) if -(2**63) <= value < 2**64 else None
+    if isinstance(value, (float, str)):
+        return _number(value)
+    return None
+
+
+def _number(text: Any) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None  # undecodable bytes: skipped by the reader; anything else it refused already
+
+
+def exact_values(paths: Sequence[str], args: argparse.Namespace) -> array:
+    """Every number of the files, read again in Python (for ``--exact``: 8 bytes a value in memory).
+
+    Only called after the Rust reader read the same files without error, so each record that is
+    not a number here is one it skipped (an undecodable line, a missing field or column)."""
+    values = array("d")
+    path_keys = args.jsonl.split(".") if args.jsonl is not None else []
+    for path in paths:
+        for record in _records(path, args):
+            if args.jsonl is not None:
+                if not record.strip():
+                    continue
+                value = _json_number(record, path_keys)
+            else:
+                value = _number(record)
+            if value is not None and not math.isnan(value):
+                values.append(value)
+    return values
+
+
+def run_quantiles(args: argparse.Namespace) -> int:
+    qs = parse_qs(args.q)
+    paths = args.files or ["-"]
+    if args.exact and "-" in paths:
+        raise UserError("--exact reads the input twice: give files, not stdin")
+    sketch = quantile_sketch(args)
+    tally = Tally()
+    started = time.perf_counter()
+    interrupted = False
+    exact = None
+    progress = _progress(args)
+    try:
+        for path in paths:
+            read(path, args, [sketch], tally, progress)
+        if args.exact:
+            import numpy as np
+
+            values = np.frombuffer(exact_values(paths, args), dtype=np.float64)
+            exact = np.quantile(values, qs, method="lower") if len(values) else np.full(len(qs), math.nan)
+            if len(values) != sketch.count:  # the two readers disagree: a bug, say so
+                print(
+                    f"sketchy: warning: --exact read {len(values):,} values, the sketch {sketch.count:,}",
+                    file=sys.stderr,
+                )
+    except KeyboardInterrupt:
+        interrupted, exact = True, None
+    except OSError as err:
+        raise UserError(str(err)) from None
+    finally:
+        if progress is not None:
+            progress.close()
+    elapsed = time.perf_counter() - started
+    report_quantiles(args, qs, sketch, exact, tally, elapsed, interrupted)
+    return 130 if interrupted else 0
+
+
+def _finite(x: float) -> float | None:
+    """A float for JSON, which has no NaN or infinity."""
+    return float(x) if math.isfinite(x) else None
+
+
+def report_quantiles(
+    args: argparse.Namespace,
+    qs: list[float],
+    sketch: Any,
+    exact: Any,
+    tally: Tally,
+    elapsed: float,
+    interrupted: bool,
+) -> None:
+    from sketchy import KLL
+
+    estimates = sketch.quantiles(qs)
+    rows = []
+    for i, q in enumerate(qs):
+        row: dict[str, Any] = {"q": q, "value": _finite(estimates[i])}
+        if exact is not None:
+            truth, estimate = float(exact[i]), float(estimates[i])
+            row["exact"] = _finite(truth)
+            if truth == estimate:
+                row["relative_error"] = 0.0
+            else:
+                row["relative_error"] = _finite((estimate - truth) / abs(truth)) if truth else None
+        rows.append(row)
+    result: dict[str, Any] = {
+        "items": tally.items,
+        "count": sketch.count,
+        "nan": sketch.nan_count,
+        "min": _finite(sketch.min),
+        "max": _finite(sketch.max),
+        "seconds": round(elapsed, 3),
+    }
+    if interrupted:
+        result["interrupted"] = True
+    if tally.skipped:
+        result["skipped"] = dict(tally.skipped)
+        result["first_problem"] = tally.first_problem
+    if isinstance(sketch, KLL):
+        result["sketch"] = {"kll": {"k": sketch.k, "normalized_rank_error": sketch.normalized_rank_error}}
+    else:
+        result["sketch"] = {
+            "ddsketch": {"relative_accuracy": sketch.relative_accuracy, "max_bins": sketch.max_bins}
+        }
+    result["quantiles"] = rows
+    result["sketch_bytes"] = sketch.__sizeof__()
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    out = []
+    if interrupted:
+        out.append(f"interrupted: read the first {tally.items:,} items")
+    nan = f" (and {sketch.nan_count:,} NaN)" if sketch.nan_count else ""
+    bounds = f", min {sketch.min:.6g}, max {sketch.max:.6g}" if sketch.count else ""
+    out.append(f"values: {sketch.count:,}{nan} in {elapsed:.2f} s{bounds}")
+    for reason, count in tally.skipped.items():
+        out.append(f"skipped: {count:,} ({reason}; first at {tally.first_problem})")
+    if isinstance(sketch, KLL):
+        out.append(f"KLL k={sketch.k}: ranks within {sketch.normalized_rank_error:.2%} of the truth (99%)")
+    else:
+        out.append(f"DDSketch: values within {sketch.relative_accuracy:.4g} (relative) of the true quantiles")
+    header = f"{'q':>8}  {'value':>14}"
+    if exact is not None:
+        header += f"  {'exact':>16}  {'rel. error':>10}"
+    out.append(header)
+    for i, row in enumerate(rows):
+        line = f"{row['q']:>8.6g}  {estimates[i]:>14.6g}"
+        if exact is not None:
+            error = row["relative_error"]
+            error_text = f"{error:+.3%}" if error is not None else "-"
+            line += f"  {float(exact[i]):>16.10g}  {error_text:>10}"
+        out.append(line)
+    print("\n".join(out))
+
+
 # --- the demo -----------------------------------------------------------------------------------------
 
 
@@ -263,27 +490,55 @@ def parser() -> argparse.ArgumentParser:
         "files", nargs="*", metavar="FILE", help="input files, plain or gzip ('-' or none: stdin)"
     )
     how = inputs.add_mutually_exclusive_group()
-    how.add_argument("--csv", metavar="COLUMN", help="read CSV and count this column (name or index)")
-    how.add_argument("--jsonl", metavar="FIELD", help="read JSON lines and count this field (dotted path)")
+    how.add_argument("--csv", metavar="COLUMN", help="read CSV and take this column (name or index)")
+    how.add_argument("--jsonl", metavar="FIELD", help="read JSON lines and take this field (dotted path)")
     inputs.add_argument("--delimiter", default=",", help="CSV delimiter (default ',')")
-    inputs.add_argument("--precision", type=int, default=14, help="HyperLogLog precision, 4..18 (default 14)")
-    inputs.add_argument("-k", type=int, default=10, help="how many top items (default 10)")
-    inputs.add_argument(
-        "--capacity", type=int, default=1024, help="items the top-k summary tracks (default 1024)"
-    )
-    inputs.add_argument("--seed", type=int, default=0, help="hash seed (default 0)")
-    inputs.add_argument(
-        "--exact", action="store_true", help="also count exactly (memory grows with the input)"
-    )
     inputs.add_argument("--json", action="store_true", help="machine-readable output")
     inputs.add_argument(
         "--strict", action="store_true", help="stop at the first bad line instead of skipping it"
     )
     inputs.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
-    commands.add_parser("distinct", parents=[inputs], help="estimate the number of distinct items")
-    commands.add_parser("top", parents=[inputs], help="the k most frequent items")
-    commands.add_parser("stats", parents=[inputs], help="distinct count, top items and total")
+    counts = argparse.ArgumentParser(add_help=False)
+    counts.add_argument("--precision", type=int, default=14, help="HyperLogLog precision, 4..18 (default 14)")
+    counts.add_argument("-k", type=int, default=10, help="how many top items (default 10)")
+    counts.add_argument(
+        "--capacity", type=int, default=1024, help="items the top-k summary tracks (default 1024)"
+    )
+    counts.add_argument("--seed", type=int, default=0, help="hash seed (default 0)")
+    counts.add_argument(
+        "--exact", action="store_true", help="also count exactly (memory grows with the input)"
+    )
+
+    commands.add_parser("distinct", parents=[inputs, counts], help="estimate the number of distinct items")
+    commands.add_parser("top", parents=[inputs, counts], help="the k most frequent items")
+    commands.add_parser("stats", parents=[inputs, counts], help="distinct count, top items and total")
+    quantiles = commands.add_parser(
+        "quantiles",
+        parents=[inputs],
+        help="quantiles of numbers (one per line, a CSV column or a JSON field)",
+        description="Quantiles of the numbers of the input (NaN skipped and counted) with a DDSketch "
+        "(values within --relative-accuracy of the true quantiles) or a KLL sketch (--kll: ranks within "
+        "its rank error). A record that is not a number is an error.",
+    )
+    quantiles.add_argument(
+        "-q",
+        nargs="+",
+        default=["0.5", "0.9", "0.99", "0.999"],
+        metavar="Q",
+        help="quantiles in [0, 1], separated by spaces or commas (default 0.5 0.9 0.99 0.999)",
+    )
+    quantiles.add_argument(
+        "--relative-accuracy", type=float, default=0.01, help="DDSketch relative accuracy (default 0.01)"
+    )
+    quantiles.add_argument("--max-bins", type=int, default=2048, help="DDSketch bins, at most (default 2048)")
+    quantiles.add_argument("--kll", action="store_true", help="a KLL sketch instead of a DDSketch")
+    quantiles.add_argument("--k", type=int, help="KLL k, its size and accuracy (default 200; with --kll)")
+    quantiles.add_argument(
+        "--exact",
+        action="store_true",
+        help="also compute the exact quantiles (holds every value in memory, 8 bytes each; files only)",
+    )
     run_demo = commands.add_parser("demo", help="run on a built-in sample: estimates vs exact answers")
     run_demo.add_argument(
         "-n", "--events", type=int, default=3_000_000, help="events in the sample (default 3,000,000)"
@@ -298,6 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             demo(args.events, args.seed)
             return 0
+        if args.command == "quantiles":
+            return run_quantiles(args)
         if not 1 <= args.k <= 1 << 24:
             raise UserError(f"-k must be in [1, 2**24], got {args.k}")
         if not 4 <= args.precision <= 18:

@@ -1,9 +1,10 @@
 """Sketches of Dask collections: one sketch per partition, then a tree of merges (``dask`` must be installed).
 
 Every sketch in sketchy merges: the merge of the sketches of the parts of a stream is the sketch of
-the whole stream (exactly for :class:`~sketchy.CountMinSketch`, register for register for
-:class:`~sketchy.HyperLogLog`, and for :class:`~sketchy.TopK` while fewer than ``capacity`` distinct
-items were seen). So a sketch of a Dask collection needs no shuffle:
+the whole stream (exactly for :class:`~sketchy.CountMinSketch` and :class:`~sketchy.DDSketch`,
+register for register for :class:`~sketchy.HyperLogLog`, and for :class:`~sketchy.TopK` while fewer
+than ``capacity`` distinct items were seen; a merge of :class:`~sketchy.KLL` sketches keeps their
+rank error). So a sketch of a Dask collection needs no shuffle:
 
 1. **map**: each partition (a chunk of a 1-D array, a partition of a DataFrame column, a partition of
    a bag) becomes one sketch, with one batch ``update`` on the worker that holds the data;
@@ -68,9 +69,9 @@ except ImportError as err:  # pragma: no cover - depends on the environment
 from dask.base import tokenize
 from dask.delayed import Delayed
 
-from sketchy import CountMinSketch, HyperLogLog, TopK
+from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
-__all__ = ["count_min", "hyperloglog", "sketch", "top_k"]
+__all__ = ["count_min", "ddsketch", "hyperloglog", "kll", "quantiles", "sketch", "top_k"]
 
 
 class _Sketch(Protocol):
@@ -187,7 +188,8 @@ def sketch(
         DataFrame (each partition's pandas Series is passed to ``update`` as it is; a dask Index
         works too) or a 1-D dask array (each chunk as a numpy array). Items follow the rules of
         ``update``: str, bytes, int or float, and no missing values in string columns (use
-        ``dropna()``).
+        ``dropna()``); numbers only for :class:`~sketchy.DDSketch` and :class:`~sketchy.KLL`
+        (which skip and count NaN).
     make_sketch : callable
         Called with no arguments, returns an empty sketch: anything with ``update``, ``merge`` and
         ``copy``, e.g. ``lambda: HyperLogLog(14)`` or ``functools.partial(CountMinSketch, 1024, 4)``.
@@ -207,9 +209,11 @@ def sketch(
     sketch or dask.delayed.Delayed
         The merge of the sketches of all the partitions, in partition order. Its contents are the
         same as a single-process ``update`` over the same values would give for
-        :class:`~sketchy.CountMinSketch` (without ``conservative``), the same registers (``==``) for
-        :class:`~sketchy.HyperLogLog`, and the same summary for :class:`~sketchy.TopK` while fewer than
-        ``capacity`` distinct items were seen (beyond that, its error bound still holds).
+        :class:`~sketchy.CountMinSketch` (without ``conservative``) and :class:`~sketchy.DDSketch`
+        (the same bins and bytes), the same registers (``==``) for :class:`~sketchy.HyperLogLog`, and
+        the same summary for :class:`~sketchy.TopK` while fewer than ``capacity`` distinct items were
+        seen (beyond that, its error bound still holds). A merged :class:`~sketchy.KLL` differs from
+        a single pass but keeps its ``normalized_rank_error``; it is the same from run to run.
 
     Raises
     ------
@@ -339,3 +343,139 @@ def top_k(
     """
     make = functools.partial(TopK, k, capacity=capacity, seed=seed)
     return sketch(collection, make, split_every=split_every, compute=compute)
+
+
+def ddsketch(
+    collection: Any,
+    relative_accuracy: float = 0.01,
+    *,
+    max_bins: int = 2048,
+    split_every: int | None = DEFAULT_SPLIT_EVERY,
+    compute: bool = True,
+) -> DDSketch | Delayed:
+    """The :class:`~sketchy.DDSketch` of a Dask collection's numbers, one sketch per partition merged.
+
+    ``sketch(collection, functools.partial(DDSketch, relative_accuracy, max_bins=max_bins), ...)``:
+    see :func:`sketch`. DDSketch merges are exact, so the result ``==`` the sketch of a single pass
+    over the same values (the same bytes), and its quantiles are within ``relative_accuracy`` of the
+    true ones.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> from sketchy.dask import ddsketch
+    >>> latencies = da.arange(1, 100_001, chunks=10_000) / 1000  # 0.001 .. 100, 10 chunks
+    >>> with dask.config.set(scheduler="sync"):
+    ...     dd_sketch = ddsketch(latencies)
+    >>> dd_sketch.count, abs(dd_sketch.quantile(0.99) / 99 - 1) <= 0.01
+    (100000, True)
+    """
+    make = functools.partial(DDSketch, relative_accuracy, max_bins=max_bins)
+    return sketch(collection, make, split_every=split_every, compute=compute)
+
+
+def kll(
+    collection: Any,
+    k: int = 200,
+    *,
+    seed: int = 0,
+    split_every: int | None = DEFAULT_SPLIT_EVERY,
+    compute: bool = True,
+) -> KLL | Delayed:
+    """The :class:`~sketchy.KLL` sketch of a Dask collection's numbers, one sketch per partition merged.
+
+    ``sketch(collection, functools.partial(KLL, k, seed=seed), ...)``: see :func:`sketch`. The merged
+    sketch is not the sketch of a single pass (compactions happen elsewhere), but its ranks stay
+    within ``normalized_rank_error`` of the truth, and it is the same from run to run.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.bag as db
+    >>> from sketchy.dask import kll
+    >>> sizes = db.range(100_000, npartitions=8)
+    >>> with dask.config.set(scheduler="sync"):
+    ...     sizes_kll = kll(sizes, 200)
+    >>> sizes_kll.count, abs(sizes_kll.rank(50_000) - 0.5) <= sizes_kll.normalized_rank_error
+    (100000, True)
+    """
+    make = functools.partial(KLL, k, seed=seed)
+    return sketch(collection, make, split_every=split_every, compute=compute)
+
+
+def _quantiles_of(sketch: Any, qs: Any) -> Any:
+    """The answers of the merged sketch (runs on a worker): a float for one q, else an array."""
+    return sketch.quantile(qs) if isinstance(qs, float) else sketch.quantiles(qs)
+
+
+def quantiles(
+    collection: Any,
+    qs: Any,
+    *,
+    sketch: str | Callable[[], Any] | None = None,
+    relative_accuracy: float = 0.01,
+    max_bins: int = 2048,
+    k: int = 200,
+    seed: int = 0,
+    split_every: int | None = DEFAULT_SPLIT_EVERY,
+    compute: bool = True,
+) -> Any:
+    """Approximate quantiles of a Dask collection's numbers: a quantile sketch per partition, merged.
+
+    Parameters
+    ----------
+    collection : dask.bag.Bag, dask.dataframe.Series or dask.array.Array
+        The numbers (see :func:`sketch`); NaN values are skipped.
+    qs : float or sequence of floats
+        The quantiles, in [0, 1]: one (the answer is a float) or several (a numpy array). The answers
+        approximate ``numpy.quantile(values, qs, method="lower")``.
+    sketch : {"ddsketch", "kll"} or callable, default="ddsketch"
+        ``"ddsketch"`` (``None``): answers within ``relative_accuracy`` of the true quantiles (in
+        value), with ``max_bins``; ``"kll"``: answers within the ``normalized_rank_error`` of a
+        ``KLL(k, seed=seed)`` in rank (about 1.3% for k=200). A callable returning an empty
+        :class:`~sketchy.DDSketch` or :class:`~sketchy.KLL` is used as it is.
+    split_every, compute
+        As for :func:`sketch`: ``compute=False`` returns a :class:`dask.delayed.Delayed` of the answer.
+
+    Raises
+    ------
+    ValueError
+        If a q is outside [0, 1] or a parameter of the sketch is invalid (before anything is
+        computed), or ``sketch`` is an unknown name.
+
+    Examples
+    --------
+    >>> import dask
+    >>> import dask.array as da
+    >>> import numpy as np
+    >>> import sketchy.dask
+    >>> values = da.random.default_rng(0).lognormal(size=1_000_000, chunks=100_000)
+    >>> with dask.config.set(scheduler="sync"):
+    ...     estimates = sketchy.dask.quantiles(values, [0.5, 0.99, 0.999])
+    ...     truth = np.quantile(values.compute(), [0.5, 0.99, 0.999], method="lower")
+    >>> bool((abs(estimates / truth - 1) <= 0.01).all())
+    True
+    """
+    if sketch is None or sketch == "ddsketch":
+        make: Callable[[], Any] = functools.partial(DDSketch, relative_accuracy, max_bins=max_bins)
+    elif sketch == "kll":
+        make = functools.partial(KLL, k, seed=seed)
+    elif callable(sketch):
+        make = sketch
+    else:
+        raise ValueError(
+            f"sketch must be 'ddsketch', 'kll' or a callable returning an empty sketch, got {sketch!r}"
+        )
+    probe = make()  # invalid parameters raise here, on the client
+    if not isinstance(probe, (DDSketch, KLL)):
+        raise TypeError(f"sketch must make a DDSketch or a KLL, got {type(probe).__name__}")
+    if isinstance(qs, (int, float)) and not isinstance(qs, bool):
+        qs = float(qs)
+    _quantiles_of(probe, qs)  # a q outside [0, 1] raises here
+    merged = _sketch_of(collection, make, split_every=split_every, compute=False)
+    answer = dask.delayed(_quantiles_of, pure=True)(merged, qs)
+    return answer.compute() if compute else answer
+
+
+_sketch_of = sketch  # `quantiles` has an argument named `sketch`

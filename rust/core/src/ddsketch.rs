@@ -115,7 +115,11 @@ impl Store {
         // At least a byte a bin: never allocate more than the input holds.
         check(len <= r.remaining(), || "truncated bins".into())?;
         check(
-            len == 0 || (offset >= -key_limit && offset + len as i64 - 1 <= key_limit),
+            len == 0
+                || (offset >= -key_limit
+                    && offset
+                        .checked_add(len as i64 - 1)
+                        .is_some_and(|high| high <= key_limit)),
             || format!("bin keys {offset}.. outside the keys of finite values"),
         )?;
         let mut bins = Vec::with_capacity(len);
@@ -276,6 +280,8 @@ impl DDSketch {
         if weight == 0 {
             return;
         }
+        // -0.0 is 0.0, as in the canonical encoding of a batch's items.
+        let value = value + 0.0;
         self.count += weight;
         self.min = self.min.min(value);
         self.max = self.max.max(value);

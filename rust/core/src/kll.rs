@@ -174,6 +174,8 @@ impl Kll {
         if weight == 0 {
             return;
         }
+        // -0.0 is 0.0, as in the canonical encoding of a batch's items.
+        let value = value + 0.0;
         self.min = self.min.min(value);
         self.max = self.max.max(value);
         self.n += weight;
@@ -590,7 +592,9 @@ impl Kll {
             if v.is_nan() {
                 return Err(bad("a NaN item".into()));
             }
-            s.insert(v, 1);
+            // As it is, -0.0 too: the image's item, not an update.
+            (s.n, s.min, s.max, s.retained) = (1, v, v, 1);
+            s.levels[0].push(order_key(v));
             return Ok(s);
         }
         if preamble != 5 || bytes.len() < 20 {
