@@ -349,7 +349,7 @@ impl PyKll {
     /// A sketch from the bytes of ``datasketches.kll_doubles_sketch.serialize()`` (5.x); it keeps
     /// taking updates, with compaction bits drawn from ``seed``. ValueError for any other bytes.
     #[classmethod]
-    #[pyo3(signature = (data, *, seed = None))]
+    #[pyo3(signature = (data, *, seed = None), text_signature = "(data, *, seed=0)")]
     fn from_datasketches(
         _cls: &Bound<'_, pyo3::types::PyType>,
         data: &Bound<'_, PyAny>,
