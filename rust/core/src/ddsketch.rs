@@ -136,6 +136,59 @@ impl Store {
     }
 }
 
+/// `ceil` without its libm call (x86-64's baseline has no rounding instruction).
+#[inline(always)]
+fn ceil(t: f64) -> i64 {
+    let i = t as i64;
+    i + i64::from((i as f64) < t)
+}
+
+/// The keys of most values from their bits, without a logarithm: `x = 2**e · f` has
+/// `ln x · multiplier = e · ln 2 · multiplier + g(f)`, and `g` is tabulated at the left end of
+/// `2**bits` buckets of `f` in [1, 2), each narrower than 1/32 of a bin. When no integer lies
+/// between a bucket's two ends (with a margin far above the table's rounding), every value of the
+/// bucket has that key, the one the logarithm would give; otherwise (about one value in 16) the
+/// caller takes the logarithm.
+#[derive(Debug)]
+struct KeyTable {
+    bits: u32,
+    per_binade: f64,
+    g: Vec<f64>,
+}
+
+/// How far from an integer a bucket's ends must be, in keys.
+const KEY_MARGIN: f64 = 1e-7;
+
+impl KeyTable {
+    fn new(multiplier: f64) -> Self {
+        let bits = (multiplier * 32.0).log2().ceil().clamp(4.0, 14.0) as u32;
+        let n = 1usize << bits;
+        let g = (0..=n)
+            .map(|b| (1.0 + b as f64 / n as f64).ln() * multiplier)
+            .collect();
+        KeyTable {
+            bits,
+            per_binade: std::f64::consts::LN_2 * multiplier,
+            g,
+        }
+    }
+
+    #[inline(always)]
+    fn key(&self, x: f64) -> Option<i64> {
+        let bits = x.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64;
+        if exponent == 0 {
+            return None; // subnormal
+        }
+        let bucket = ((bits >> (52 - self.bits)) & ((1 << self.bits) - 1)) as usize;
+        let base = (exponent - 1023) as f64 * self.per_binade;
+        let low = ceil(base + self.g[bucket] - KEY_MARGIN);
+        let high = ceil(base + self.g[bucket + 1] + KEY_MARGIN);
+        // Both ends in one bin: `high` is `low` (a bucket is far narrower than a bin).
+        (high == low).then_some(low)
+    }
+}
+
 /// A DDSketch of float64 values with integer weights.
 #[derive(Clone, Debug)]
 pub struct DDSketch {
@@ -144,6 +197,8 @@ pub struct DDSketch {
     gamma: f64,
     /// `1 / ln γ`: a key is `ceil(ln x · multiplier)`.
     multiplier: f64,
+    /// Keys without a logarithm (see [`KeyTable`]), shared by a sketch's copies.
+    table: std::sync::Arc<KeyTable>,
     positive: Store,
     negative: Store,
     zeros: u64,
@@ -191,6 +246,7 @@ impl DDSketch {
             max_bins: max_bins as u32,
             gamma,
             multiplier: 1.0 / gamma.ln(),
+            table: std::sync::Arc::new(KeyTable::new(1.0 / gamma.ln())),
             positive: Store::default(),
             negative: Store::default(),
             zeros: 0,
@@ -252,10 +308,9 @@ impl DDSketch {
 
     #[inline(always)]
     fn key(&self, magnitude: f64) -> i64 {
-        // `ceil` without its libm call (x86-64's baseline has no rounding instruction).
-        let t = magnitude.ln() * self.multiplier;
-        let i = t as i64;
-        i + i64::from((i as f64) < t)
+        self.table
+            .key(magnitude)
+            .unwrap_or_else(|| ceil(magnitude.ln() * self.multiplier))
     }
 
     /// The value a bin stands for: within `α` of every value in it.
@@ -571,6 +626,32 @@ mod tests {
                 (got - truth).abs() <= 0.01 * truth.abs() * (1.0 + 1e-12),
                 "{q}: {got} vs {truth}"
             );
+        }
+    }
+
+    #[test]
+    fn table_keys_equal_the_logarithms() {
+        let mut next = lcg(11);
+        for alpha in [0.5, 0.05, 0.01, 0.001, 1e-5] {
+            let s = DDSketch::new(alpha, 2048).unwrap();
+            let mut fast = 0;
+            for i in 0..200_000 {
+                let x = match i % 3 {
+                    0 => (next() * 1400.0 - 700.0).exp(),
+                    1 => next() * 100.0,
+                    _ => s.value(i64::from(i % 2000) - 1000) * (1.0 + (next() - 0.5) * 1e-12),
+                };
+                if !(x > 0.0 && x.is_finite()) {
+                    continue;
+                }
+                let exact = ceil(x.ln() * s.multiplier);
+                if let Some(k) = s.table.key(x) {
+                    assert_eq!(k, exact, "{alpha} {x}");
+                    fast += 1;
+                }
+            }
+            // Below α = 1e-4 the table (at most 2**14 buckets) is too coarse to help.
+            assert!(alpha < 1e-4 || fast > 100_000, "{alpha}: {fast}");
         }
     }
 

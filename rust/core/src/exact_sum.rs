@@ -39,10 +39,35 @@ impl PartialEq for ExactSum {
 }
 
 impl ExactSum {
+    /// Adds `value` exactly (`value` finite): three limbs, no branch on the value's bits.
+    #[inline(always)]
+    pub fn add_one(&mut self, value: f64) {
+        let bits = value.to_bits();
+        let exponent = ((bits >> 52) & 0x7ff) as i64;
+        let fraction = bits & ((1 << 52) - 1);
+        let normal = i64::from(exponent != 0);
+        let mantissa = fraction | (normal as u64) << 52;
+        let position = exponent - normal; // value = mantissa * 2**(position - 1074)
+        let limb = (position / 32) as usize; // at most 63: limb + 2 < LIMBS
+        let wide = u128::from(mantissa) << (position % 32);
+        let sign = 1 - 2 * (bits >> 63) as i64;
+        self.limbs[limb] += sign * (wide as u32) as i64;
+        self.limbs[limb + 1] += sign * ((wide >> 32) as u32) as i64;
+        self.limbs[limb + 2] += sign * (wide >> 64) as i64;
+        self.pending += 1;
+        if self.pending >= BETWEEN_CARRIES {
+            self.carry();
+        }
+    }
+
     /// Adds `value * weight` exactly (`value` finite).
     #[inline]
     pub fn add(&mut self, value: f64, weight: u64) {
         if value == 0.0 || weight == 0 {
+            return;
+        }
+        if weight == 1 {
+            self.add_one(value);
             return;
         }
         let bits = value.to_bits();
@@ -209,6 +234,14 @@ mod tests {
         assert_eq!(a, b);
         // 1 + 3.5 - 2.25 + 0.1 + tiny: the huge terms cancel exactly.
         assert_eq!(a.value(), 1.0 + 3.5 - 2.25 + 0.1);
+        let mut one = ExactSum::default();
+        let mut each = ExactSum::default();
+        for &v in &values {
+            one.add_one(v);
+            each.add(v, 2);
+            each.add(-v, 1);
+        }
+        assert_eq!(one, each);
         let mut c = ExactSum::default();
         c.add(-7.5, 3);
         assert_eq!(c.value(), -22.5);

@@ -70,7 +70,7 @@ pub fn normalized_rank_error(k: u32) -> f64 {
     2.296 / f64::from(k).powf(0.9723)
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Kll {
     k: u32,
     min_k: u32,
@@ -81,11 +81,38 @@ pub struct Kll {
     nan_count: u64,
     min: f64,
     max: f64,
-    /// `levels[h]`: items of weight 2**h as order keys; levels above 0 sorted.
+    /// `levels[h]`: items of weight 2**h as order keys, level 0 in arrival order. A level above 0
+    /// is a sorted run per compaction that fed it, sorted whole only when it is compacted itself
+    /// (merging each half into it as it comes would move the whole level every time), and when
+    /// it is written out: its order never shows.
     levels: Vec<Vec<u64>>,
     retained: usize,
     /// `total_capacity(k, levels.len())`, kept with the levels.
     capacity: usize,
+}
+
+impl PartialEq for Kll {
+    /// The same parameters, state and items: a level's order above level 0 does not count.
+    fn eq(&self, other: &Self) -> bool {
+        (
+            self.k,
+            self.min_k,
+            self.seed,
+            self.rng,
+            self.n,
+            self.nan_count,
+        ) == (
+            other.k,
+            other.min_k,
+            other.seed,
+            other.rng,
+            other.n,
+            other.nan_count,
+        ) && self.min.to_bits() == other.min.to_bits()
+            && self.max.to_bits() == other.max.to_bits()
+            && self.levels.len() == other.levels.len()
+            && (0..self.levels.len()).all(|h| self.written_level(h) == other.written_level(h))
+    }
 }
 
 impl Kll {
@@ -199,13 +226,7 @@ impl Kll {
             while self.retained >= self.capacity {
                 self.compress();
             }
-            let level = &mut self.levels[h];
-            if h == 0 {
-                level.push(key);
-            } else {
-                let at = level.partition_point(|&x| x <= key);
-                level.insert(at, key);
-            }
+            self.levels[h].push(key);
             self.retained += 1;
         }
     }
@@ -233,6 +254,9 @@ impl Kll {
         let bit = self.random_bit();
         let (below, above) = self.levels.split_at_mut(h + 1);
         let level = &mut below[h];
+        if h > 0 {
+            level.sort(); // runs of sorted halves: the stable sort merges runs
+        }
         let stay = if level.len() % 2 == 1 {
             if h == 0 {
                 level.pop()
@@ -245,28 +269,27 @@ impl Kll {
         if h == 0 {
             level.sort_unstable();
         }
-        // The kept half, in place at the front of the level, then merged into the level above
-        // from the back: no allocation once the levels have grown.
+        // The kept half, in place at the front of the level, then appended to the level above.
         let half = level.len() / 2;
         for i in 0..half {
             level[i] = level[2 * i + bit];
         }
         level.truncate(half);
         self.retained -= half;
-        let up = &mut above[0];
-        let (mut i, mut j) = (up.len(), half);
-        up.resize(i + j, 0);
-        while j > 0 {
-            if i > 0 && up[i - 1] > level[j - 1] {
-                up[i + j - 1] = up[i - 1];
-                i -= 1;
-            } else {
-                up[i + j - 1] = level[j - 1];
-                j -= 1;
-            }
-        }
+        above[0].extend_from_slice(level);
         level.clear();
         level.extend(stay);
+    }
+
+    /// Level `h` as it is written out: sorted above level 0.
+    fn written_level(&self, h: usize) -> std::borrow::Cow<'_, [u64]> {
+        let level = &self.levels[h];
+        if h == 0 || level.windows(2).all(|w| w[0] <= w[1]) {
+            return std::borrow::Cow::Borrowed(level);
+        }
+        let mut sorted = level.clone();
+        sorted.sort_unstable();
+        std::borrow::Cow::Owned(sorted)
     }
 
     /// Adds a batch, item `i` `counts[i]` times; text items are parsed when `parse_text`.
@@ -303,7 +326,7 @@ impl Kll {
                 self.add_level();
             }
             for (h, level) in other.levels.iter().enumerate().skip(1) {
-                self.levels[h] = merge_sorted(&self.levels[h], level);
+                self.levels[h].extend_from_slice(level);
                 self.retained += level.len();
             }
             let mut h = 0;
@@ -428,9 +451,10 @@ impl Kll {
         w.f64(self.min);
         w.f64(self.max);
         w.u8(self.levels.len() as u8);
-        for level in &self.levels {
+        for h in 0..self.levels.len() {
+            let level = self.written_level(h);
             w.u32(level.len() as u32);
-            for &k in level {
+            for &k in level.iter() {
                 w.f64(from_order_key(k));
             }
         }
@@ -542,8 +566,8 @@ impl Kll {
         }
         out.extend_from_slice(&self.min.to_le_bytes());
         out.extend_from_slice(&self.max.to_le_bytes());
-        for level in &self.levels {
-            for &key in level {
+        for h in 0..self.levels.len() {
+            for &key in self.written_level(h).iter() {
                 out.extend_from_slice(&from_order_key(key).to_le_bytes());
             }
         }
@@ -645,23 +669,6 @@ impl Kll {
         s.set_levels(items).map_err(|e| bad(e.to_string()))?;
         Ok(s)
     }
-}
-
-fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
 }
 
 fn too_many() -> SketchError {
