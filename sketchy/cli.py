@@ -519,7 +519,7 @@ def parser() -> argparse.ArgumentParser:
         help="quantiles of numbers (one per line, a CSV column or a JSON field)",
         description="Quantiles of the numbers of the input (NaN skipped and counted) with a DDSketch "
         "(values within --relative-accuracy of the true quantiles) or a KLL sketch (--kll: ranks within "
-        "its rank error). A record that is not a number is an error.",
+        "its rank error). A record that is not a number is skipped and counted (--strict: an error).",
     )
     quantiles.add_argument(
         "-q",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from sketchy import CountMinSketch, HyperLogLog, TopK, update_from
+from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK, update_from
 
 CHUNK = 2 << 20  # the reader's chunk: files above it are read on several threads
 EXACT = 1 << 24
@@ -76,6 +76,28 @@ def test_undecodable_lines_are_skipped_with_their_line_number(tmp_path):
     assert report.first_problem == f"{path}:2: undecodable bytes (not UTF-8)"
     with pytest.raises(ValueError, match=r"bad.txt:2: undecodable"):
         update_from(path, HyperLogLog(), strict=True)
+
+
+def test_quantile_sketches_skip_records_that_are_not_numbers(tmp_path):
+    """Lines are parsed as ``float()`` parses them; any other line (a blank one too) is skipped and
+    counted for every sketch of the read, so a HyperLogLog read alongside sees the same lines."""
+    path = tmp_path / "numbers.txt"
+    path.write_text(" 1.5\n2_000\nthree\n\n-inf\nnan\n1e3\n", encoding="utf-8")
+    dd, kll, hll = DDSketch(), KLL(), HyperLogLog()
+    with pytest.raises(ValueError, match="not finite"):
+        update_from(path, dd)  # a DDSketch has no bin for -inf: the read changes nothing
+    assert dd.count == 0
+    report = update_from(path, kll, hll)
+    assert report.skipped == {"not a number": 2}
+    assert report.first_problem == f"{path}:3: not a number"
+    assert (kll.count, kll.nan_count, kll.min, kll.max) == (4, 1, -float("inf"), 2000.0)
+    assert round(hll.estimate()) == 5
+    with pytest.raises(ValueError, match=r"numbers.txt:3: not a number"):
+        update_from(path, KLL(), strict=True)
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"v": 1}\n{"v": "2.5"}\n{"v": "x"}\n', encoding="utf-8")
+    report = DDSketch().update_from(rows, jsonl="v")
+    assert report.skipped == {"not a number": 1}
 
 
 def test_long_lines_are_skipped_in_bounded_memory(tmp_path):

@@ -733,6 +733,26 @@ impl KeyBuffer {
         self.kinds.is_empty()
     }
 
+    /// Whether the last item is a number or text that reads as one (what a quantile sketch takes).
+    pub fn last_is_number(&self) -> bool {
+        let (Some(&kind), [.., from, to]) = (self.kinds.last(), self.offsets.as_slice()) else {
+            return false;
+        };
+        match kind {
+            ItemKind::Int | ItemKind::UInt | ItemKind::Float => true,
+            ItemKind::Str | ItemKind::Bytes => parse_number(&self.data[*from..*to]).is_some(),
+        }
+    }
+
+    /// Drops the last item.
+    pub fn pop(&mut self) {
+        if self.kinds.pop().is_some() {
+            self.offsets.pop();
+            self.data
+                .truncate(self.offsets.last().copied().unwrap_or(0));
+        }
+    }
+
     pub fn keys(&self) -> Keys<'_> {
         if self.offsets.is_empty() {
             return Keys::Var {

@@ -30,7 +30,7 @@ use crate::count_min::{CountMinSketch, Counts};
 use crate::ddsketch::DDSketch;
 use crate::error::{Result, SketchError};
 use crate::hll::HyperLogLog;
-use crate::keys::{encode_f64, encode_int, ItemKind, KeyBuffer, Keys};
+use crate::keys::{encode_f64, encode_int, parse_number, ItemKind, KeyBuffer, Keys};
 use crate::kll::Kll;
 use crate::parallel;
 use crate::top_k::TopK;
@@ -207,9 +207,10 @@ enum Problem {
     IntRange,
     NoColumn,
     TooLong,
+    NotANumber,
 }
 
-const PROBLEMS: usize = 7;
+const PROBLEMS: usize = 8;
 
 impl Problem {
     const ALL: [Problem; PROBLEMS] = [
@@ -220,6 +221,7 @@ impl Problem {
         Problem::IntRange,
         Problem::NoColumn,
         Problem::TooLong,
+        Problem::NotANumber,
     ];
 
     fn describe(self, options: &Options) -> String {
@@ -243,6 +245,7 @@ impl Problem {
             Problem::IntRange => format!("field '{what}' is an integer outside the 64-bit range"),
             Problem::NoColumn => format!("row has no column '{what}'"),
             Problem::TooLong => format!("line longer than {} bytes", options.max_record),
+            Problem::NotANumber => "not a number".into(),
         }
     }
 }
@@ -346,6 +349,7 @@ impl Parser<'_> {
         out: &mut KeyBuffer,
         tally: &mut Tally,
         scratch: &mut Vec<u8>,
+        numeric: bool,
     ) -> End {
         // One UTF-8 check of the whole chunk: records are checked one by one only when it fails.
         let all_utf8 = std::str::from_utf8(&buf[from.min(buf.len())..]).is_ok();
@@ -370,6 +374,8 @@ impl Parser<'_> {
                     tally.problem(line, Problem::TooLong);
                 } else if !all_utf8 && std::str::from_utf8(&buf[record.clone()]).is_err() {
                     tally.problem(line, Problem::Undecodable);
+                } else if numeric && parse_number(&buf[record.clone()]).is_none() {
+                    tally.problem(line, Problem::NotANumber);
                 } else {
                     out.push_range(ItemKind::Str, buf, record);
                     tally.items += 1;
@@ -389,8 +395,12 @@ impl Parser<'_> {
                     } else if !all_utf8 && std::str::from_utf8(record).is_err() {
                         tally.problem(line, Problem::Undecodable);
                     } else if let Some((a, b)) = field {
-                        out.push_range(ItemKind::Str, buf, a..b);
-                        tally.items += 1;
+                        if numeric && parse_number(&buf[a..b]).is_none() {
+                            tally.problem(line, Problem::NotANumber);
+                        } else {
+                            out.push_range(ItemKind::Str, buf, a..b);
+                            tally.items += 1;
+                        }
                     } else {
                         tally.problem(line, Problem::NoColumn);
                     }
@@ -415,6 +425,10 @@ impl Parser<'_> {
                 continue;
             }
             match self.item(record, out, scratch) {
+                Ok(true) if numeric && !out.last_is_number() => {
+                    out.pop();
+                    tally.problem(line, Problem::NotANumber);
+                }
                 Ok(true) => tally.items += 1,
                 Ok(false) => {}
                 Err(problem) => tally.problem(line, problem),
@@ -1018,6 +1032,8 @@ struct Shared<'a> {
     control: &'a Control,
     proto: &'a Sketches,
     tops: Mutex<Ordered>,
+    /// A quantile sketch reads the records: one that is not a number is a problem.
+    numeric: bool,
     /// Strict mode: the first chunk with a bad record; later chunks are not read.
     stop_at: AtomicUsize,
     /// A thread failed: the others stop.
@@ -1133,6 +1149,7 @@ fn read_regular(
         control,
         proto,
         tops: Ordered::new(proto),
+        numeric: !proto.dd.is_empty() || !proto.kll.is_empty(),
         stop_at: AtomicUsize::new(usize::MAX),
         failed: AtomicBool::new(false),
     };
@@ -1175,6 +1192,7 @@ fn read_regular(
         control.bytes.store(0, Ordering::Relaxed);
         let shared = Shared {
             tops: Ordered::new(proto),
+            numeric: !proto.dd.is_empty() || !proto.kll.is_empty(),
             stop_at: AtomicUsize::new(usize::MAX),
             ..shared
         };
@@ -1255,6 +1273,7 @@ fn read_chunk(
             &mut worker.keys,
             t,
             &mut worker.scratch,
+            shared.numeric,
         ) {
             End::Done(end) => Some(base + end as u64),
             End::Incomplete(pos) => long_record(
@@ -1306,6 +1325,7 @@ fn long_record(
             &mut worker.keys,
             t,
             &mut worker.scratch,
+            shared.numeric,
         ) {
             End::Done(end) => return Ok(Some(at + end as u64)),
             End::Incomplete(_) if want > max => {
@@ -1384,6 +1404,7 @@ fn read_stream<R: Read + Send>(
         control,
         proto,
         tops: Ordered::new(proto),
+        numeric: !proto.dd.is_empty() || !proto.kll.is_empty(),
         stop_at: AtomicUsize::new(usize::MAX),
         failed: AtomicBool::new(false),
     };
@@ -1459,9 +1480,17 @@ fn read_stream<R: Read + Send>(
                         let t = &mut chunk.tally;
                         let (keys, scratch) = (&mut worker.keys, &mut worker.scratch);
                         let max = options.max_record;
-                        shared
-                            .parser
-                            .parse(&buf, 0, buf.len(), true, max, keys, t, scratch);
+                        shared.parser.parse(
+                            &buf,
+                            0,
+                            buf.len(),
+                            true,
+                            max,
+                            keys,
+                            t,
+                            scratch,
+                            shared.numeric,
+                        );
                     }
                     let _ = recycle.send(buf);
                 }
