@@ -42,6 +42,24 @@ impl ExactSum {
     /// Adds `value` exactly (`value` finite): three limbs, no branch on the value's bits.
     #[inline(always)]
     pub fn add_one(&mut self, value: f64) {
+        self.add_uncounted(value);
+        self.counted(1);
+    }
+
+    /// Records `n` additions made by [`ExactSum::add_uncounted`] (at most 2**24 between two
+    /// calls), pushing the carries when the limbs' headroom asks for it.
+    #[inline]
+    pub fn counted(&mut self, n: u32) {
+        self.pending += n;
+        if self.pending >= BETWEEN_CARRIES {
+            self.carry();
+        }
+    }
+
+    /// [`ExactSum::add_one`] without counting the addition: the caller calls
+    /// [`ExactSum::counted`] after at most 2**24 of them.
+    #[inline(always)]
+    pub fn add_uncounted(&mut self, value: f64) {
         let bits = value.to_bits();
         let exponent = ((bits >> 52) & 0x7ff) as i64;
         let fraction = bits & ((1 << 52) - 1);
@@ -54,10 +72,6 @@ impl ExactSum {
         self.limbs[limb] += sign * (wide as u32) as i64;
         self.limbs[limb + 1] += sign * ((wide >> 32) as u32) as i64;
         self.limbs[limb + 2] += sign * (wide >> 64) as i64;
-        self.pending += 1;
-        if self.pending >= BETWEEN_CARRIES {
-            self.carry();
-        }
     }
 
     /// Adds `value * weight` exactly (`value` finite).
