@@ -87,8 +87,9 @@ pub struct Kll {
     /// it is written out: its order never shows.
     levels: Vec<Vec<u64>>,
     retained: usize,
-    /// `total_capacity(k, levels.len())`, kept with the levels.
+    /// `total_capacity(k, levels.len())` and each level's capacity, kept with the levels.
     capacity: usize,
+    capacities: Vec<usize>,
 }
 
 impl PartialEq for Kll {
@@ -135,6 +136,7 @@ impl Kll {
             levels: vec![Vec::new()],
             retained: 0,
             capacity: total_capacity(k as u32, 1),
+            capacities: vec![level_capacity(k as u32, 1, 0)],
         })
     }
 
@@ -233,14 +235,22 @@ impl Kll {
 
     fn add_level(&mut self) {
         self.levels.push(Vec::new());
-        self.capacity = total_capacity(self.k, self.levels.len());
+        self.set_capacities();
+    }
+
+    fn set_capacities(&mut self) {
+        let levels = self.levels.len();
+        self.capacities = (0..levels)
+            .map(|h| level_capacity(self.k, levels, h))
+            .collect();
+        self.capacity = self.capacities.iter().sum();
     }
 
     /// Compacts the lowest level at or over its capacity (adding a level above the top first).
     fn compress(&mut self) {
         let levels = self.levels.len();
         let h = (0..levels)
-            .find(|&h| self.levels[h].len() >= level_capacity(self.k, levels, h))
+            .find(|&h| self.levels[h].len() >= self.capacities[h])
             .unwrap_or(levels - 1);
         self.compact(h);
     }
@@ -255,7 +265,7 @@ impl Kll {
         let (below, above) = self.levels.split_at_mut(h + 1);
         let level = &mut below[h];
         if h > 0 {
-            level.sort(); // runs of sorted halves: the stable sort merges runs
+            level.sort_unstable();
         }
         let stay = if level.len() % 2 == 1 {
             if h == 0 {
@@ -267,7 +277,7 @@ impl Kll {
             None
         };
         if h == 0 {
-            level.sort_unstable();
+            sort_small(level);
         }
         // The kept half, in place at the front of the level, then appended to the level above.
         let half = level.len() / 2;
@@ -331,10 +341,7 @@ impl Kll {
             }
             let mut h = 0;
             while h < self.levels.len() {
-                let levels = self.levels.len();
-                if self.retained >= self.capacity
-                    && self.levels[h].len() >= level_capacity(self.k, levels, h)
-                {
+                if self.retained >= self.capacity && self.levels[h].len() >= self.capacities[h] {
                     self.compact(h);
                 }
                 h += 1;
@@ -532,9 +539,9 @@ impl Kll {
         } else {
             check(self.min <= self.max, || "min above max".into())?;
         }
-        self.capacity = total_capacity(self.k, levels.len());
         self.levels = levels;
         self.retained = retained;
+        self.set_capacities();
         Ok(())
     }
 
@@ -671,6 +678,60 @@ impl Kll {
     }
 }
 
+/// The comparators of Batcher's odd–even merge sort of `N` (a power of two) inputs.
+const fn batcher<const N: usize, const C: usize>() -> [(u8, u8); C] {
+    let mut out = [(0u8, 0u8); C];
+    let mut c = 0;
+    let mut p = 1;
+    while p < N {
+        let mut k = p;
+        while k >= 1 {
+            let mut j = k % p;
+            while j + k < N {
+                let mut i = 0;
+                while i < k && i + j + k < N {
+                    if (i + j) / (2 * p) == (i + j + k) / (2 * p) {
+                        out[c] = ((i + j) as u8, (i + j + k) as u8);
+                        c += 1;
+                    }
+                    i += 1;
+                }
+                j += 2 * k;
+            }
+            k /= 2;
+        }
+        p *= 2;
+    }
+    assert!(c == C);
+    out
+}
+
+const NETWORK8: [(u8, u8); 19] = batcher::<8, 19>();
+const NETWORK16: [(u8, u8); 63] = batcher::<16, 63>();
+
+/// Sorts a compacted level 0, which is short (most often 8 to 16 items once a sketch has a few
+/// levels): a branch-free sorting network, padded with the largest key, where the standard sort
+/// would mispredict a branch per item.
+fn sort_small(v: &mut [u64]) {
+    #[inline(always)]
+    fn network<const N: usize>(v: &mut [u64], comparators: &[(u8, u8)]) {
+        let mut a = [u64::MAX; N];
+        a[..v.len()].copy_from_slice(v);
+        for &(i, j) in comparators {
+            let (x, y) = (a[usize::from(i)], a[usize::from(j)]);
+            a[usize::from(i)] = x.min(y);
+            a[usize::from(j)] = x.max(y);
+        }
+        v.copy_from_slice(&a[..v.len()]);
+    }
+    match v.len() {
+        0 | 1 => {}
+        2..=8 => network::<8>(v, &NETWORK8),
+        9..=16 => network::<16>(v, &NETWORK16),
+        _ => v.sort_unstable(),
+    }
+}
+
 fn too_many() -> SketchError {
     SketchError::overflow("the weights add up to more than 2**64 - 1")
 }
@@ -679,6 +740,27 @@ fn too_many() -> SketchError {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sorting_networks_sort() {
+        let mut x = 7u64;
+        for len in 0..40 {
+            for _ in 0..200 {
+                let mut v: Vec<u64> = (0..len)
+                    .map(|_| {
+                        x = x
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        x >> (x % 60) // repeats and a spread of magnitudes
+                    })
+                    .collect();
+                let mut want = v.clone();
+                want.sort_unstable();
+                sort_small(&mut v);
+                assert_eq!(v, want);
+            }
+        }
+    }
 
     #[test]
     fn capacities_are_datasketches() {
