@@ -246,6 +246,28 @@ impl Kll {
         self.capacity = self.capacities.iter().sum();
     }
 
+    /// `insert(v, 1)` for each value, with min, max and n kept in registers.
+    fn insert_all(&mut self, values: &[f64]) {
+        let (mut low, mut high, mut nans) = (self.min, self.max, 0u64);
+        for &v in values {
+            if v.is_nan() {
+                nans += 1;
+                continue;
+            }
+            let v = v + 0.0; // -0.0 is 0.0
+            low = low.min(v);
+            high = high.max(v);
+            if self.retained >= self.capacity {
+                self.compress();
+            }
+            self.levels[0].push(order_key(v));
+            self.retained += 1;
+        }
+        (self.min, self.max) = (low, high);
+        self.n += values.len() as u64 - nans;
+        self.nan_count = self.nan_count.saturating_add(nans);
+    }
+
     /// Compacts the lowest level at or over its capacity (adding a level above the top first).
     fn compress(&mut self) {
         let levels = self.levels.len();
@@ -307,9 +329,7 @@ impl Kll {
         let total = counts.sum(keys.len())?;
         self.n.checked_add(total).ok_or_else(too_many)?;
         if let (Keys::F64(values), Counts::Each(1)) = (keys, counts) {
-            for &v in values.iter() {
-                self.insert(v, 1);
-            }
+            self.insert_all(values);
             return Ok(());
         }
         // Read (and check) every item before anything changes.
