@@ -2,7 +2,7 @@
 
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
-use sketchy_core::top_k::TopK;
+use sketchy_core::top_k::{DsItems, TopK};
 use sketchy_core::ItemKind;
 
 use crate::args::seed_arg;
@@ -159,6 +159,41 @@ impl PyTopK {
         Ok(self.inner.lock(py)?.len())
     }
 
+    /// The image of the summary that ``datasketches.frequent_strings_sketch.deserialize`` reads
+    /// (``items="str"``), or ``frequent_items_sketch.deserialize(data, PyLongsSerDe())``
+    /// (``items="int"``): the same items, lower bounds, total and error offset. ValueError for an
+    /// item of another type.
+    #[pyo3(signature = (items = "str"))]
+    fn to_datasketches<'py>(
+        &self,
+        py: Python<'py>,
+        items: &str,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let items = ds_items(items)?;
+        let image = self.inner.lock(py)?.to_datasketches(items).py()?;
+        Ok(pyo3::types::PyBytes::new(py, &image))
+    }
+
+    /// A summary from a DataSketches frequent-items image (``items="str"``: a
+    /// ``frequent_strings_sketch``; ``"int"``: ``frequent_items_sketch`` with ``PyLongsSerDe``),
+    /// of capacity ``0.75 * 2**lg_max_map_size``, reporting ``k`` items (default: as many as it
+    /// holds). ValueError for anything else.
+    #[classmethod]
+    #[pyo3(signature = (data, *, items = "str", k = None, seed = None), text_signature = "(data, *, items='str', k=None, seed=0)")]
+    fn from_datasketches(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        data: &Bound<'_, PyAny>,
+        items: &str,
+        k: Option<i64>,
+        seed: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let items = ds_items(items)?;
+        let seed = seed_arg(seed, u64::MAX)?;
+        let k = k.map(|k| size_arg("k", k)).transpose()?;
+        let data = crate::args::bytes_arg(data)?;
+        Ok(TopK::from_datasketches(&data, items, k, seed).py()?.into())
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.lock(py)?;
         Ok(format!(
@@ -181,3 +216,13 @@ impl PyTopK {
 }
 
 sketch_methods!(PyTopK, TopK, __add__, __iadd__);
+
+fn ds_items(items: &str) -> PyResult<DsItems> {
+    match items {
+        "str" => Ok(DsItems::Strings),
+        "int" => Ok(DsItems::Longs),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "items: must be 'str' or 'int', got {other:?}"
+        ))),
+    }
+}

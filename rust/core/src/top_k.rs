@@ -618,6 +618,187 @@ impl TopK {
     }
 }
 
+/// The item type of a DataSketches frequent-items image: `frequent_strings_sketch` (a length and
+/// UTF-8 bytes each) or `frequent_items_sketch` with `PyLongsSerDe` (an i64 each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DsItems {
+    Strings,
+    Longs,
+}
+
+const FI_FAMILY: u8 = 10;
+/// DataSketches' map holds `0.75 · 2**lg` items.
+fn fi_capacity(lg: u8) -> u64 {
+    (0.75 * (1u64 << lg) as f64) as u64
+}
+
+impl TopK {
+    /// The image `datasketches.frequent_strings_sketch.deserialize` (or `frequent_items_sketch`
+    /// with `PyLongsSerDe`) reads: the same items with the same lower bounds, the total and the
+    /// error offset; its `lg_max_map_size` is the smallest whose map holds `capacity` items.
+    pub fn to_datasketches(&self, items: DsItems) -> Result<Vec<u8>> {
+        let lg_for = |n: u64| (3u8..=30).find(|&lg| fi_capacity(lg) >= n).unwrap_or(30);
+        let lg_max = lg_for(u64::from(self.capacity));
+        let entries = self.in_insertion_order();
+        for e in &entries {
+            let fits = match items {
+                DsItems::Strings => e.kind == ItemKind::Str,
+                DsItems::Longs => e.kind == ItemKind::Int,
+            };
+            if !fits {
+                return Err(SketchError::parameter(
+                    "items",
+                    format!(
+                        "a {} image holds {} items, and this sketch has a {:?} item",
+                        if items == DsItems::Strings {
+                            "frequent_strings_sketch"
+                        } else {
+                            "PyLongsSerDe"
+                        },
+                        if items == DsItems::Strings {
+                            "str"
+                        } else {
+                            "int64"
+                        },
+                        e.kind
+                    ),
+                ));
+            }
+        }
+        if entries.is_empty() {
+            return Ok(vec![1, 1, FI_FAMILY, lg_max, 3, 0x05, 0, 0]);
+        }
+        let n = entries.len() as u64;
+        let mut out = vec![4, 1, FI_FAMILY, lg_max, lg_for(n).min(lg_max), 0, 0, 0];
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&self.total.to_le_bytes());
+        out.extend_from_slice(&self.offset.to_le_bytes());
+        for e in &entries {
+            out.extend_from_slice(&e.count.to_le_bytes());
+        }
+        for e in &entries {
+            if items == DsItems::Strings {
+                out.extend_from_slice(&(e.item.len() as u32).to_le_bytes());
+            }
+            out.extend_from_slice(e.item);
+        }
+        Ok(out)
+    }
+
+    /// A summary from a DataSketches frequent-items image of 5.x (see [`TopK::to_datasketches`]):
+    /// capacity `0.75 · 2**lg_max_map_size` (at most 2**24), the image's items, counts, total and
+    /// offset. The offset is DataSketches' (its own bound, `3.5 · total / 2**lg_max_map_size`).
+    pub fn from_datasketches(
+        bytes: &[u8],
+        items: DsItems,
+        k: Option<u64>,
+        seed: u64,
+    ) -> Result<Self> {
+        let bad = |m: String| {
+            SketchError::format(format!("not a DataSketches frequent-items image: {m}"))
+        };
+        if bytes.len() < 8 {
+            return Err(bad(format!("{} bytes", bytes.len())));
+        }
+        let (preamble, version, family, lg_max, lg_cur, flags) =
+            (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]);
+        if family != FI_FAMILY {
+            return Err(bad(format!("family {family}, not 10")));
+        }
+        if version != 1 {
+            return Err(bad(format!("serial version {version}")));
+        }
+        if !(3..=30).contains(&lg_max) || !(3..=lg_max).contains(&lg_cur) {
+            return Err(bad(format!("map sizes 2**{lg_cur} of 2**{lg_max}")));
+        }
+        let capacity = fi_capacity(lg_max).min(MAX_CAPACITY);
+        let empty = flags & 0x05 != 0;
+        if (preamble == 1) != empty || (preamble != 1 && preamble != 4) {
+            return Err(bad(format!(
+                "{preamble} preamble longs with flags {flags:#x}"
+            )));
+        }
+        let make = |n: u64| {
+            let k = k.unwrap_or(n.clamp(1, capacity));
+            TopK::new(k, Some(capacity.max(k)), seed)
+        };
+        if empty {
+            if bytes.len() != 8 {
+                return Err(bad("bytes after an empty image".into()));
+            }
+            return make(0);
+        }
+        if bytes.len() < 32 {
+            return Err(bad("truncated header".into()));
+        }
+        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
+        let n = u64::from(u32::from_le_bytes(
+            bytes[8..12].try_into().unwrap_or_default(),
+        ));
+        let (total, offset) = (word(16), word(24));
+        if n == 0 || n > capacity {
+            return Err(bad(format!("{n} items for a map of {capacity}")));
+        }
+        // A weight and at least four bytes of item each: the input bounds what we allocate.
+        if (bytes.len() as u64 - 32) < n * 12 {
+            return Err(bad(format!("truncated: {n} items cannot fit")));
+        }
+        let mut sketch = make(n).map_err(|e| bad(e.to_string()))?;
+        let weights_at = 32;
+        let mut at = weights_at + 8 * n as usize;
+        let mut stored = 0u64;
+        for i in 0..n as usize {
+            let count = word(weights_at + 8 * i);
+            let (kind, item) = match items {
+                DsItems::Strings => {
+                    if at + 4 > bytes.len() {
+                        return Err(bad("truncated items".into()));
+                    }
+                    let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
+                        as usize;
+                    at += 4;
+                    if len > bytes.len() - at {
+                        return Err(bad("truncated items".into()));
+                    }
+                    let item = &bytes[at..at + len];
+                    at += len;
+                    if std::str::from_utf8(item).is_err() {
+                        return Err(bad(format!("item {i} is not UTF-8")));
+                    }
+                    (ItemKind::Str, item)
+                }
+                DsItems::Longs => {
+                    if at + 8 > bytes.len() {
+                        return Err(bad("truncated items".into()));
+                    }
+                    at += 8;
+                    (ItemKind::Int, &bytes[at - 8..at])
+                }
+            };
+            if count == 0 {
+                return Err(bad(format!("item {i} has a zero weight")));
+            }
+            if sketch.find(item).is_some() {
+                return Err(bad(format!("item {i} appears twice")));
+            }
+            stored = stored
+                .checked_add(count)
+                .ok_or_else(|| bad("weights past 2**64 - 1".into()))?;
+            sketch.bump(kind, item, count);
+        }
+        if at != bytes.len() {
+            return Err(bad(format!("{} bytes after the items", bytes.len() - at)));
+        }
+        if u128::from(stored) + u128::from(offset) > u128::from(total) {
+            return Err(bad(format!("weights and offset exceed the total {total}")));
+        }
+        sketch.total = total;
+        sketch.offset = offset;
+        Ok(sketch)
+    }
+}
+
 impl PartialEq for TopK {
     /// Same parameters, totals, error, and the same items with the same counts in the same order.
     fn eq(&self, other: &Self) -> bool {
