@@ -2,8 +2,10 @@
 
 use pyo3::prelude::*;
 use sketchy_core::count_min::Counts;
+use sketchy_core::distinct::{Distinct, Hashing};
+use sketchy_core::ds_hll::{coupon, DsHll, Target};
 use sketchy_core::hash::item_hash64;
-use sketchy_core::hll::HyperLogLog;
+use sketchy_core::ItemKind;
 
 use crate::args::seed_arg;
 use crate::errors::IntoPyResult;
@@ -25,9 +27,16 @@ use crate::sketch_methods::sketch_methods;
 /// Parameters
 /// ----------
 /// precision : int
-///     ``m = 2**precision`` registers, precision in [4, 18]; precision 14 takes 16 KiB.
+///     ``m = 2**precision`` registers, precision in [4, 18] (to 21 with DataSketches hashing);
+///     precision 14 takes 16 KiB.
 /// seed : int
 ///     Seed of the item hash; sketches merge only with the same seed.
+/// hash : str
+///     ``"xxh3"`` (sketchy's), or ``"datasketches"``: items hashed, kept and estimated as Apache
+///     DataSketches' ``hll_sketch`` does (MurmurHash3 with seed 9001 of the same bytes: an
+///     empty str is no item; list, set and register modes; HIP, then DataSketches' composite
+///     estimator after a union), so that ``to_datasketches()`` writes the image Spark, Druid,
+///     Trino and ``datasketches.hll_sketch.deserialize`` read, with the same estimate.
 ///
 /// Merging sketches of different precisions gives the lower precision, register for register equal
 /// to a sketch built at that precision directly; the merge of the sketches of the parts of a stream
@@ -58,18 +67,73 @@ use crate::sketch_methods::sketch_methods;
 /// sketches", arXiv:1702.01284, 2017.
 #[pyclass(module = "sketchy._native", name = "HyperLogLog", frozen)]
 pub struct PyHyperLogLog {
-    pub(crate) inner: Shared<HyperLogLog>,
-    /// The sketch's seed (it never changes): `add` hashes its item before it takes the lock.
+    pub(crate) inner: Shared<Distinct>,
+    /// The sketch's seed and hashing (they never change): `add` hashes its item before it takes
+    /// the lock.
     seed: u64,
+    hashing: Hashing,
 }
 
 #[pymethods]
 impl PyHyperLogLog {
     #[new]
-    #[pyo3(text_signature = "(precision=14, *, seed=0)", signature = (precision = 14, *, seed = None))]
-    fn new(precision: i64, seed: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    #[pyo3(text_signature = "(precision=14, *, seed=0, hash='xxh3')", signature = (precision = 14, *, seed = None, hash = "xxh3"))]
+    fn new(precision: i64, seed: Option<&Bound<'_, PyAny>>, hash: &str) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
-        Ok(HyperLogLog::new(precision, seed).py()?.into())
+        Ok(Distinct::new(precision, seed, hashing_arg(hash)?)
+            .py()?
+            .into())
+    }
+
+    /// ``"xxh3"`` or ``"datasketches"``: how items are hashed.
+    #[getter]
+    fn hash(&self) -> &'static str {
+        self.hashing.name()
+    }
+
+    /// The image ``datasketches.hll_sketch.deserialize`` (and Spark's ``hll_sketch_estimate``,
+    /// Druid, Trino...) reads: ``target`` ``"HLL_4"``, ``"HLL_6"`` or ``"HLL_8"``, compact
+    /// (``serialize_compact()``) or updatable (``serialize_updatable()``, what Spark writes). Only
+    /// for ``hash="datasketches"``: an XXH3 sketch's registers mean nothing to DataSketches.
+    #[pyo3(signature = (target = "HLL_4", *, compact = true))]
+    fn to_datasketches<'py>(
+        &self,
+        py: Python<'py>,
+        target: &str,
+        compact: bool,
+    ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+        let target = match target {
+            "HLL_4" => Target::Hll4,
+            "HLL_6" => Target::Hll6,
+            "HLL_8" => Target::Hll8,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "target: must be 'HLL_4', 'HLL_6' or 'HLL_8', got {other:?}"
+                )))
+            }
+        };
+        let image = match &*self.inner.lock(py)? {
+            Distinct::DataSketches(d) => d.to_datasketches(target, compact),
+            Distinct::Xxh3(_) => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "hash: a sketch of hash='xxh3' has no DataSketches image; build it with \
+                     HyperLogLog(precision, hash='datasketches') from its first item",
+                ))
+            }
+        };
+        Ok(pyo3::types::PyBytes::new(py, &image))
+    }
+
+    /// A sketch (``hash="datasketches"``) from any image ``datasketches`` 5.x writes: LIST, SET
+    /// or HLL mode, HLL_4, HLL_6 or HLL_8, compact or updatable, lg_k 4 to 21. It keeps taking
+    /// updates. ValueError for anything else.
+    #[classmethod]
+    fn from_datasketches(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        let data = crate::args::bytes_arg(data)?;
+        Ok(Distinct::DataSketches(DsHll::from_datasketches(&data).py()?).into())
     }
 
     #[getter]
@@ -94,8 +158,22 @@ impl PyHyperLogLog {
 
     /// Adds one item (str, bytes, int or float).
     fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        let hash = with_item(item, None, |_, bytes| item_hash64(bytes, self.seed))?;
-        self.inner.lock(item.py())?.add_hash(hash);
+        match self.hashing {
+            Hashing::Xxh3 => {
+                let hash = with_item(item, None, |_, bytes| item_hash64(bytes, self.seed))?;
+                if let Distinct::Xxh3(h) = &mut *self.inner.lock(item.py())? {
+                    h.add_hash(hash);
+                }
+            }
+            Hashing::DataSketches => {
+                let coupon = with_item(item, None, |kind, bytes| ds_coupon(kind, bytes))?;
+                if let (Some(c), Distinct::DataSketches(d)) =
+                    (coupon, &mut *self.inner.lock(item.py())?)
+                {
+                    d.add_coupon(c);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -123,8 +201,12 @@ impl PyHyperLogLog {
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let s = self.inner.lock(py)?;
+        let hash = match s.hashing() {
+            Hashing::Xxh3 => String::new(),
+            Hashing::DataSketches => ", hash='datasketches'".into(),
+        };
         Ok(format!(
-            "HyperLogLog(precision={}, seed={}, estimate={:.1})",
+            "HyperLogLog(precision={}, seed={}{hash}, estimate={:.1})",
             s.precision(),
             s.seed(),
             s.estimate()
@@ -133,12 +215,38 @@ impl PyHyperLogLog {
 }
 
 impl PyHyperLogLog {
-    fn wrap(sketch: HyperLogLog) -> Self {
+    fn wrap(sketch: Distinct) -> Self {
         PyHyperLogLog {
             seed: sketch.seed(),
+            hashing: sketch.hashing(),
             inner: Shared::new(sketch),
         }
     }
 }
 
-sketch_methods!(PyHyperLogLog, HyperLogLog, __or__, __ior__);
+fn hashing_arg(hash: &str) -> PyResult<Hashing> {
+    match hash {
+        "xxh3" => Ok(Hashing::Xxh3),
+        "datasketches" => Ok(Hashing::DataSketches),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "hash: must be 'xxh3' or 'datasketches', got {other:?}"
+        ))),
+    }
+}
+
+/// The coupon of one item as DataSketches hashes it (`None`: an empty str or bytes, no item).
+fn ds_coupon(kind: ItemKind, bytes: &[u8]) -> Option<u32> {
+    match kind {
+        ItemKind::Str | ItemKind::Bytes if bytes.is_empty() => None,
+        ItemKind::UInt => {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[..8]);
+            Some(coupon(&sketchy_core::keys::encode_f64(
+                u64::from_le_bytes(w) as f64,
+            )))
+        }
+        _ => Some(coupon(bytes)),
+    }
+}
+
+sketch_methods!(PyHyperLogLog, Distinct, __or__, __ior__);

@@ -3,7 +3,8 @@
 //! ```text
 //! offset 0  4 bytes  magic b"SKCH"
 //!        4  1 byte   format version (1)
-//!        5  1 byte   sketch kind (1 count-min, 2 top-k, 3 HyperLogLog, 4 DDSketch, 5 KLL)
+//!        5  1 byte   sketch kind (1 count-min, 2 top-k, 3 HyperLogLog, 4 DDSketch, 5 KLL,
+//!                    6 HyperLogLog with DataSketches hashing)
 //!        6  ...      parameters and payload of that kind, little-endian
 //! ```
 //!
@@ -24,6 +25,8 @@ pub enum Kind {
     HyperLogLog = 3,
     DDSketch = 4,
     Kll = 5,
+    /// A HyperLogLog with DataSketches hashing.
+    DsHll = 6,
 }
 
 impl Kind {
@@ -34,6 +37,7 @@ impl Kind {
             Kind::HyperLogLog => "HyperLogLog",
             Kind::DDSketch => "DDSketch",
             Kind::Kll => "KLL",
+            Kind::DsHll => "HyperLogLog (DataSketches hashing)",
         }
     }
 }
@@ -120,6 +124,7 @@ impl<'a> Reader<'a> {
                 3 => Kind::HyperLogLog.name(),
                 4 => Kind::DDSketch.name(),
                 5 => Kind::Kll.name(),
+                6 => Kind::DsHll.name(),
                 _ => "an unknown kind",
             };
             return Err(SketchError::format(format!(

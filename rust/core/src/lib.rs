@@ -6,6 +6,9 @@
 
 pub mod count_min;
 pub mod ddsketch;
+pub mod distinct;
+pub mod ds_hll;
+mod ds_hll_tables;
 pub mod error;
 pub mod exact_sum;
 pub mod feature_hashing;

@@ -28,8 +28,8 @@ use memchr::{memchr, memchr3_iter, memchr_iter, memrchr};
 
 use crate::count_min::{CountMinSketch, Counts};
 use crate::ddsketch::DDSketch;
+use crate::distinct::Distinct;
 use crate::error::{Result, SketchError};
-use crate::hll::HyperLogLog;
 use crate::keys::{encode_f64, encode_int, parse_number, ItemKind, KeyBuffer, Keys};
 use crate::kll::Kll;
 use crate::parallel;
@@ -108,7 +108,7 @@ pub struct Control {
 /// The sketches a read feeds, all from the same records.
 #[derive(Clone, Debug, Default)]
 pub struct Sketches {
-    pub hll: Vec<HyperLogLog>,
+    pub hll: Vec<Distinct>,
     pub cms: Vec<CountMinSketch>,
     pub top: Vec<TopK>,
     pub dd: Vec<DDSketch>,
@@ -145,7 +145,7 @@ impl Sketches {
     /// is exact whatever the order.
     fn empty_unordered(&self) -> Self {
         Sketches {
-            hll: cleared(&self.hll, HyperLogLog::clear),
+            hll: cleared(&self.hll, Distinct::clear),
             cms: cleared(&self.cms, CountMinSketch::clear),
             dd: cleared(&self.dd, DDSketch::clear),
             ..Sketches::default()
@@ -174,7 +174,7 @@ impl Sketches {
 
     /// Adds `other`'s items (sketches of the same parameters, position by position).
     pub fn merge(&mut self, other: &Sketches) -> Result<()> {
-        merge_all(&mut self.hll, &other.hll, HyperLogLog::merge)?;
+        merge_all(&mut self.hll, &other.hll, Distinct::merge)?;
         merge_all(&mut self.cms, &other.cms, CountMinSketch::merge)?;
         merge_all(&mut self.top, &other.top, TopK::merge)?;
         merge_all(&mut self.dd, &other.dd, DDSketch::merge)?;

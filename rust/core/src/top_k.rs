@@ -607,11 +607,13 @@ impl TopK {
             sketch.bump(kind, item, count);
         }
         r.finish()?;
-        // The invariant of the summary: counters + (capacity + 1)/2 · offset <= total.
-        let bound = u128::from(stored) + u128::from(capacity + 1) * u128::from(offset) / 2;
-        check(bound <= u128::from(total), || {
-            format!("counts and error bound exceed the total {total}")
-        })?;
+        // Every purge takes at least the offset it adds from the counters (its median counter is
+        // dropped): counters + offset <= total. (Our own purges keep the stronger
+        // counters + (capacity + 1)/2 · offset <= total; a summary read from DataSketches only this.)
+        check(
+            u128::from(stored) + u128::from(offset) <= u128::from(total),
+            || format!("counts and error bound exceed the total {total}"),
+        )?;
         sketch.total = total;
         sketch.offset = offset;
         Ok(sketch)
@@ -665,9 +667,11 @@ impl TopK {
                 ));
             }
         }
-        if entries.is_empty() {
+        if entries.is_empty() && self.total == 0 {
             return Ok(vec![1, 1, FI_FAMILY, lg_max, 3, 0x05, 0, 0]);
         }
+        // Every item purged: a header of no items keeps the total and the error (DataSketches
+        // reads it; it writes the empty image itself and loses them).
         let n = entries.len() as u64;
         let mut out = vec![4, 1, FI_FAMILY, lg_max, lg_for(n).min(lg_max), 0, 0, 0];
         out.extend_from_slice(&(n as u32).to_le_bytes());
@@ -719,10 +723,13 @@ impl TopK {
                 "{preamble} preamble longs with flags {flags:#x}"
             )));
         }
-        let make = |n: u64| {
-            let k = k.unwrap_or(n.clamp(1, capacity));
-            TopK::new(k, Some(capacity.max(k)), seed)
-        };
+        if let Some(k) = k.filter(|&k| k > capacity) {
+            return Err(SketchError::parameter(
+                "k",
+                format!("{k} is more than the image's capacity {capacity}"),
+            ));
+        }
+        let make = |n: u64| TopK::new(k.unwrap_or(n.clamp(1, capacity)), Some(capacity), seed);
         if empty {
             if bytes.len() != 8 {
                 return Err(bad("bytes after an empty image".into()));
@@ -737,7 +744,7 @@ impl TopK {
             bytes[8..12].try_into().unwrap_or_default(),
         ));
         let (total, offset) = (word(16), word(24));
-        if n == 0 || n > capacity {
+        if n > capacity {
             return Err(bad(format!("{n} items for a map of {capacity}")));
         }
         // A weight and at least four bytes of item each: the input bounds what we allocate.
