@@ -166,7 +166,7 @@ impl PyHyperLogLog {
                 }
             }
             Hashing::DataSketches => {
-                let coupon = with_item(item, None, |kind, bytes| ds_coupon(kind, bytes))?;
+                let coupon = with_item(item, None, ds_coupon)?;
                 if let (Some(c), Distinct::DataSketches(d)) =
                     (coupon, &mut *self.inner.lock(item.py())?)
                 {

@@ -13,6 +13,7 @@ use crate::ds_hll_tables as tables;
 use crate::error::{Result, SketchError};
 use crate::keys::{ItemKind, Keys};
 use crate::murmur3::murmur3_x64_128;
+use crate::parallel;
 
 pub const MIN_LG_K: u8 = 4;
 pub const MAX_LG_K: u8 = 21;
@@ -25,6 +26,8 @@ const LG_AUX_ARR_INTS: [u8; 22] = [
     0, 2, 2, 2, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, 11, 12, 13,
 ];
 const FAMILY: u8 = 7;
+/// Batches from this long are hashed on all cores (as sketchy's own HyperLogLog's).
+const PARALLEL_MIN: usize = 1 << 17;
 const EMPTY_FLAG: u8 = 4;
 const COMPACT_FLAG: u8 = 8;
 const OUT_OF_ORDER_FLAG: u8 = 16;
@@ -60,6 +63,67 @@ pub fn coupon(bytes: &[u8]) -> u32 {
     let (h1, h2) = murmur3_x64_128(bytes, SEED);
     let value = h2.leading_zeros().min(62) + 1;
     value << 26 | (h1 as u32 & KEY_MASK_26)
+}
+
+/// [`coupon`] of an 8-byte key (an int64 or a float64): MurmurHash3 x64 128 of one tail block.
+#[inline(always)]
+fn coupon_of_word(word: u64) -> u32 {
+    const C1: u64 = 0x87c3_7b91_1142_53d5;
+    const C2: u64 = 0x4cf5_ad43_2745_937f;
+    let fmix = |mut k: u64| {
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        k ^= k >> 33;
+        k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        k ^ (k >> 33)
+    };
+    let seed = u64::from(SEED);
+    let mut h1 = seed ^ word.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
+    let mut h2 = seed;
+    h1 ^= 8;
+    h2 ^= 8;
+    h1 = h1.wrapping_add(h2);
+    h2 = h2.wrapping_add(h1);
+    h1 = fmix(h1);
+    h2 = fmix(h2);
+    h1 = h1.wrapping_add(h2);
+    h2 = h2.wrapping_add(h1);
+    (h2.leading_zeros().min(62) + 1) << 26 | (h1 as u32 & KEY_MASK_26)
+}
+
+/// The coupons of a batch's items, for [`Keys::for_each_hash`]: 0 (never a coupon) for an empty
+/// str or bytes, which are no item. Not for ints of [2**63, 2**64), which DataSketches hashes as
+/// floats (see [`for_each_coupon`]).
+struct Coupons;
+
+impl crate::hash::ItemHash for Coupons {
+    type Output = u32;
+    #[inline(always)]
+    fn bytes(&self, item: &[u8]) -> u32 {
+        if item.is_empty() {
+            0
+        } else if let Ok(word) = <[u8; 8]>::try_from(item) {
+            coupon_of_word(u64::from_le_bytes(word))
+        } else {
+            coupon(item)
+        }
+    }
+    #[inline(always)]
+    fn word(&self, word: u64) -> u32 {
+        coupon_of_word(word)
+    }
+}
+
+/// Whether a batch holds an int of [2**63, 2**64): those take the item-by-item path.
+fn has_uint(keys: &Keys) -> bool {
+    match *keys {
+        Keys::U64(a) => a.iter().any(|&v| v > i64::MAX as u64),
+        Keys::Var {
+            kinds: crate::keys::Kinds::PerItem(kinds),
+            ..
+        } => kinds.contains(&ItemKind::UInt),
+        _ => false,
+    }
 }
 
 /// Calls `f` with the coupon of each item of a batch, hashing the bytes `hll_sketch.update`
@@ -234,7 +298,74 @@ impl DsHll {
     }
 
     pub fn update(&mut self, keys: &Keys) {
-        for_each_coupon(keys, |c| self.add_coupon(c));
+        if has_uint(keys) {
+            for_each_coupon(keys, |c| self.add_coupon(c));
+            return;
+        }
+        // The list and set modes, a chunk at a time until the registers take over.
+        let mut done = 0;
+        while done < keys.len() && !matches!(self.mode, Mode::Hll(_)) {
+            let end = (done + 1024).min(keys.len());
+            keys.sub(done..end).for_each_hash(&Coupons, |c| {
+                if c != 0 {
+                    self.add_coupon(c);
+                }
+            });
+            done = end;
+        }
+        let lg_k = self.lg_k;
+        let Mode::Hll(h) = &mut self.mode else {
+            return;
+        };
+        let rest = keys.sub(done..keys.len());
+        if parallel::plan(rest.len(), PARALLEL_MIN).threads < 2 {
+            rest.for_each_hash(&Coupons, |c| {
+                if c != 0 {
+                    h.update(lg_k, c);
+                }
+            });
+            return;
+        }
+        // As sketchy's own HyperLogLog does: all threads hash a share of each chunk and keep only
+        // the coupons that can raise a register (above it as it was before the chunk, and above
+        // the earlier coupons of the same share); this thread applies them in order, so registers
+        // and HIP come out exactly as from one thread.
+        let mask = (1usize << lg_k) - 1;
+        let mut mine = Vec::new();
+        let mut size = 1 << 15;
+        let mut start = 0;
+        while start < rest.len() {
+            let chunk = rest.sub(start..(start + size).min(rest.len()));
+            start += chunk.len();
+            size = (size * 2).min(1 << 21);
+            let before: &[u8] = &h.registers;
+            let keep = |keys: &Keys, out: &mut Vec<u32>| {
+                let mut seen = before.to_vec();
+                keys.for_each_hash(&Coupons, |c| {
+                    let slot = c as usize & mask;
+                    let value = (c >> 26) as u8;
+                    if value > seen[slot] {
+                        seen[slot] = value;
+                        out.push(c);
+                    }
+                })
+            };
+            mine.clear();
+            let plan = parallel::plan(chunk.len(), 1 << 14);
+            let ((), others) = parallel::for_each_share(
+                chunk.len(),
+                plan.threads,
+                |range| keep(&chunk.sub(range), &mut mine),
+                |_, range| {
+                    let mut kept = Vec::new();
+                    keep(&chunk.sub(range), &mut kept);
+                    kept
+                },
+            );
+            for &c in mine.iter().chain(others.iter().flatten()) {
+                h.update(lg_k, c);
+            }
+        }
     }
 
     pub fn add_coupon(&mut self, c: u32) {
@@ -892,6 +1023,29 @@ fn relative_error(upper: bool, unioned: bool, lg_k: u8, num_std: usize) -> f64 {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_coupons_equal_the_general_hash_and_batches_equal_items() {
+        for w in [
+            0u64,
+            1,
+            u64::MAX,
+            0x8000_0000_0000_0000,
+            12345,
+            (-7i64) as u64,
+        ] {
+            assert_eq!(coupon_of_word(w), coupon(&w.to_le_bytes()));
+        }
+        let values: Vec<i64> = (0..400_000).map(|i| i * 7919 % 1_000_003).collect();
+        let mut batch = DsHll::new(12).unwrap();
+        batch.update(&Keys::I64(&values));
+        let mut one = DsHll::new(12).unwrap();
+        for v in &values {
+            one.add_coupon(coupon(&v.to_le_bytes()));
+        }
+        assert_eq!(batch, one);
+        assert_eq!(batch.estimate().to_bits(), one.estimate().to_bits());
+    }
 
     #[test]
     fn modes_follow_datasketches_and_images_read_back() {

@@ -69,22 +69,17 @@ pub fn murmur3_x64_128(key: &[u8], seed: u32) -> (u64, u64) {
     let mut h1 = u64::from(seed);
     let mut h2 = u64::from(seed);
     let mut blocks = key.chunks_exact(16);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
     for block in &mut blocks {
         let (lo, hi) = block.split_at(8);
-        let k1 = tail_u64(lo)
-            .wrapping_mul(C1)
-            .rotate_left(31)
-            .wrapping_mul(C2);
+        let k1 = word(lo).wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
         h1 ^= k1;
         h1 = h1
             .rotate_left(27)
             .wrapping_add(h2)
             .wrapping_mul(5)
             .wrapping_add(0x52dc_e729);
-        let k2 = tail_u64(hi)
-            .wrapping_mul(C2)
-            .rotate_left(33)
-            .wrapping_mul(C1);
+        let k2 = word(hi).wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
         h2 ^= k2;
         h2 = h2
             .rotate_left(31)
@@ -93,19 +88,22 @@ pub fn murmur3_x64_128(key: &[u8], seed: u32) -> (u64, u64) {
             .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
-    if tail.len() > 8 {
-        let k2 = tail_u64(&tail[8..])
-            .wrapping_mul(C2)
-            .rotate_left(33)
-            .wrapping_mul(C1);
-        h2 ^= k2;
+    let t = tail.len();
+    // The tail's two words, zero-padded. From a key of 8 bytes or more they are read by
+    // overlapping loads that end at the key's end, shifted: no byte loop.
+    let n = key.len();
+    let (k1, k2) = if n >= 8 && t > 8 {
+        (word(&tail[..8]), word(&key[n - 8..]) >> (8 * (16 - t)))
+    } else if n >= 8 && t > 0 {
+        (word(&key[n - 8..]) >> (8 * (8 - t)), 0)
+    } else {
+        (tail_u64(&tail[..t.min(8)]), tail_u64(&tail[t.min(8)..]))
+    };
+    if t > 8 {
+        h2 ^= k2.wrapping_mul(C2).rotate_left(33).wrapping_mul(C1);
     }
-    if !tail.is_empty() {
-        let k1 = tail_u64(&tail[..tail.len().min(8)])
-            .wrapping_mul(C1)
-            .rotate_left(31)
-            .wrapping_mul(C2);
-        h1 ^= k1;
+    if t > 0 {
+        h1 ^= k1.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
     }
     let len = key.len() as u64;
     h1 ^= len;
