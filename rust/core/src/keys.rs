@@ -129,6 +129,19 @@ pub fn hash_words<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<
         fn avx2<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<H::Output>]) {
             plain(values, hash, out)
         }
+        #[target_feature(enable = "avx512f,avx512dq,avx512cd,avx512vl")]
+        fn avx512<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<H::Output>]) {
+            plain(values, hash, out)
+        }
+        if std::arch::is_x86_feature_detected!("avx512dq")
+            && std::arch::is_x86_feature_detected!("avx512cd")
+            && std::arch::is_x86_feature_detected!("avx512vl")
+        {
+            // SAFETY: the processor has these AVX-512 extensions (checked just above), the one
+            // requirement of `avx512`.
+            unsafe { avx512(values, hash, out) };
+            return;
+        }
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2 (checked just above), the one requirement of `avx2`.
             unsafe { avx2(values, hash, out) };
