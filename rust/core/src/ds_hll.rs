@@ -12,7 +12,7 @@
 use crate::ds_hll_tables as tables;
 use crate::error::{Result, SketchError};
 use crate::keys::{ItemKind, Keys};
-use crate::murmur3::murmur3_x64_128;
+use crate::murmur3::murmur3_x64_128_inline;
 use crate::parallel;
 
 pub const MIN_LG_K: u8 = 4;
@@ -58,9 +58,9 @@ impl Target {
 }
 
 /// The coupon of an item's bytes.
-#[inline]
+#[inline(always)]
 pub fn coupon(bytes: &[u8]) -> u32 {
-    let (h1, h2) = murmur3_x64_128(bytes, SEED);
+    let (h1, h2) = murmur3_x64_128_inline(bytes, SEED);
     let value = h2.leading_zeros().min(62) + 1;
     value << 26 | (h1 as u32 & KEY_MASK_26)
 }

@@ -64,6 +64,12 @@ pub fn murmur3_32(key: &[u8], seed: u32) -> u32 {
 /// MurmurHash3_x64_128: returns `(h1, h2)`; `mmh3.hash128(key, seed)` is `h2 << 64 | h1`.
 #[inline]
 pub fn murmur3_x64_128(key: &[u8], seed: u32) -> (u64, u64) {
+    murmur3_x64_128_inline(key, seed)
+}
+
+/// [`murmur3_x64_128`] inlined into its caller: for loops that hash an item at a time.
+#[inline(always)]
+pub fn murmur3_x64_128_inline(key: &[u8], seed: u32) -> (u64, u64) {
     const C1: u64 = 0x87c3_7b91_1142_53d5;
     const C2: u64 = 0x4cf5_ad43_2745_937f;
     let mut h1 = u64::from(seed);
