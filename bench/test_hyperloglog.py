@@ -96,3 +96,75 @@ def test_update_str_river_loop(benchmark, call_each, short_str_keys):
     sketch = pytest.importorskip("river.sketch")
 
     benchmark.pedantic(lambda: call_each(sketch.NUnique().update, short_str_keys), rounds=1)
+
+
+# DataSketches hashing (hash="datasketches": MurmurHash3 seed 9001, the hll_sketch modes and images) against
+# sketchy's own XXH3 and a datasketches hll_sketch loop, on the same items.
+
+
+@pytest.fixture(scope="module")
+def varied_str_keys() -> list[str]:
+    """1,000,000 distinct str of 2 to 60 characters, a few of them non-ASCII (ids, words, paths), in a
+    random order."""
+    rng, n = np.random.default_rng(20261126), 1_000_000
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./@: " + "éüßñ日本語"
+    weights = np.r_[np.full(len(alphabet) - 7, 1.0), np.full(7, 0.15)]
+    lengths = np.minimum(rng.geometric(1 / 14, n), 52).tolist()
+    chars = rng.choice(len(alphabet), size=sum(lengths), p=weights / weights.sum()).tolist()
+    text = "".join(alphabet[c] for c in chars)
+    ids = rng.permutation(n).tolist()
+    keys, offset = [], 0
+    for length, i in zip(lengths, ids, strict=True):
+        keys.append(f"{text[offset : offset + length]}{i:x}")
+        offset += length
+    return keys
+
+
+@pytest.fixture(scope="module")
+def random_int64() -> np.ndarray:
+    return np.random.default_rng(20261127).integers(
+        -(2**63), 2**63 - 1, 1_000_000, dtype=np.int64, endpoint=True
+    )
+
+
+@pytest.mark.benchmark(group="hll/update: 1M str (datasketches hashing)")
+def test_update_varied_str_sketchy_datasketches_hash(benchmark, varied_str_keys):
+    hll = benchmark(lambda: _updated(HyperLogLog(14, hash="datasketches"), varied_str_keys))
+    assert abs(hll.estimate() / 1e6 - 1) < 0.03
+
+
+@pytest.mark.benchmark(group="hll/update: 1M str (datasketches hashing)")
+def test_update_varied_str_sketchy_xxh3(benchmark, varied_str_keys):
+    hll = benchmark(lambda: _updated(HyperLogLog(14), varied_str_keys))
+    assert abs(hll.estimate() / 1e6 - 1) < 0.03
+
+
+@pytest.mark.benchmark(group="hll/update: 1M str (datasketches hashing)")
+def test_update_varied_str_datasketches_loop(benchmark, call_each, varied_str_keys):
+    benchmark.pedantic(lambda: call_each(datasketches().hll_sketch(14).update, varied_str_keys), rounds=3)
+
+
+@pytest.mark.benchmark(group="hll/update: 1M int64 (datasketches hashing)")
+def test_update_int64_sketchy_datasketches_hash(benchmark, random_int64):
+    hll = benchmark(lambda: _updated(HyperLogLog(14, hash="datasketches"), random_int64))
+    assert abs(hll.estimate() / 1e6 - 1) < 0.03
+
+
+@pytest.mark.benchmark(group="hll/update: 1M int64 (datasketches hashing)")
+def test_update_int64_list_sketchy_datasketches_hash(benchmark, random_int64):
+    items = random_int64.tolist()
+
+    benchmark(lambda: HyperLogLog(14, hash="datasketches").update(items))
+
+
+@pytest.mark.benchmark(group="hll/update: 1M int64 (datasketches hashing)")
+def test_update_int64_sketchy_xxh3(benchmark, random_int64):
+    hll = benchmark(lambda: _updated(HyperLogLog(14), random_int64))
+    assert abs(hll.estimate() / 1e6 - 1) < 0.03
+
+
+@pytest.mark.benchmark(group="hll/update: 1M int64 (datasketches hashing)")
+def test_update_int64_datasketches_loop(benchmark, call_each, random_int64):
+    items = random_int64.tolist()
+
+    benchmark.pedantic(lambda: call_each(datasketches().hll_sketch(14).update, items), rounds=3)

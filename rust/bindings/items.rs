@@ -50,7 +50,9 @@ fn int_bytes(value: &Bound<'_, PyInt>) -> PyResult<([u8; 8], ItemKind)> {
     // Outside i64: try the unsigned half, then report the canonical range.
     match value.extract::<i128>() {
         Ok(v) => encode_int(v).py(),
-        Err(_) => encode_int(i128::MAX).py(),
+        Err(_) => Err(pyo3::exceptions::PyOverflowError::new_err(format!(
+            "int {value} is outside the hashable range [-2**63, 2**64)"
+        ))),
     }
 }
 

@@ -228,7 +228,26 @@ impl Hll {
         }
     }
 
-    /// kxq0 and kxq1 from the registers (after a union).
+    /// kxq0 and kxq1 as updates keep them: a register moves its share from 1 (zero) in kxq0 to
+    /// 2**-v in kxq0 (v < 32) or kxq1.
+    fn kxq_of_updates(&self) -> (f64, f64) {
+        let (mut kxq0, mut kxq1) = (self.registers.len() as f64, 0.0);
+        for &v in &self.registers {
+            if v > 0 {
+                kxq0 -= 1.0;
+                if v < 32 {
+                    kxq0 += 2f64.powi(-i32::from(v));
+                } else {
+                    kxq1 += 2f64.powi(-i32::from(v));
+                }
+            }
+        }
+        (kxq0, kxq1)
+    }
+
+    /// kxq0 and kxq1 from the registers (after a union), as DataSketches' `check_rebuild` computes
+    /// them: a register of 32 or more puts its `2**-v - 1` into kxq1 (the two differ only for such
+    /// registers, which one item in 2**31 reaches).
     fn rebuild(&mut self) {
         let (mut kxq0, mut kxq1) = (self.registers.len() as f64, 0.0);
         for &v in &self.registers {
@@ -481,19 +500,31 @@ impl DsHll {
 
     /// The union of the two, as `datasketches.hll_union` computes it, at the smaller `lg_k`.
     pub fn merge(&mut self, other: &DsHll) -> Result<()> {
+        let other = other.clone(); // `other` may be `self`
+        let lg = self.lg_k.min(other.lg_k);
+        // First this sketch at the smaller lg_k, as `hll_union(lg)` would hold it: coupons go in
+        // again (they have 26 bits of address), registers fold.
+        if lg < self.lg_k {
+            match &self.mode {
+                Mode::Hll(h) => {
+                    self.mode = Mode::Hll(h.downsampled(lg));
+                    self.lg_k = lg;
+                }
+                _ => {
+                    let coupons = self.coupons();
+                    *self = DsHll {
+                        lg_k: lg,
+                        mode: Mode::List(Vec::new()),
+                    };
+                    coupons.into_iter().for_each(|c| self.add_coupon(c));
+                }
+            }
+        }
         if other.is_empty() {
             return Ok(());
         }
-        let other = other.clone(); // `other` may be `self`
-        let lg = self.lg_k.min(other.lg_k);
         match (&mut self.mode, &other.mode) {
             (_, Mode::List(_) | Mode::Set { .. }) => {
-                if let Mode::Hll(h) = &mut self.mode {
-                    if lg < self.lg_k {
-                        *h = h.downsampled(lg);
-                        self.lg_k = lg;
-                    }
-                }
                 for c in other.coupons() {
                     self.add_coupon(c);
                 }
@@ -738,16 +769,22 @@ impl DsHll {
                 if coupons.len() != count || coupons.iter().any(|&c| !valid_coupon(c)) {
                     return Err(bad("coupons that disagree with the count".into()));
                 }
-                let table = if compact {
-                    let mut table = vec![0u32; size];
+                if compact {
+                    // As DataSketches reads it: a set of 2**5 slots that grows as the coupons go in.
+                    sketch.mode = Mode::Set {
+                        lg: FIRST_SET_LG,
+                        slots: vec![0; 1 << FIRST_SET_LG],
+                        count: 0,
+                    };
                     for &c in &coupons {
-                        match set_find(&table, lg_arr, c) {
-                            Err(at) if at < size => table[at] = c,
-                            _ => return Err(bad("a coupon appears twice".into())),
-                        }
+                        sketch.add_coupon(c);
                     }
-                    table
-                } else {
+                    if !matches!(&sketch.mode, Mode::Set { count: n, .. } if *n == count) {
+                        return Err(bad("a coupon appears twice".into()));
+                    }
+                    return Ok(sketch);
+                }
+                let table = {
                     // The table as it is: each coupon must be where its probe finds it.
                     for (at, &c) in stored.iter().enumerate() {
                         if c != 0 && set_find(&stored, lg_arr, c) != Ok(at) {
@@ -854,13 +891,27 @@ impl DsHll {
                 if target == Target::Hll4 && cur_min > 0 && at_cur_min == 0 {
                     return Err(bad("cur_min above every register".into()));
                 }
-                sketch.mode = Mode::Hll(Hll {
+                let mut hll = Hll {
                     registers,
                     hip,
                     kxq0,
                     kxq1,
                     out_of_order: flags & OUT_OF_ORDER_FLAG != 0,
-                });
+                };
+                // kxq0 and kxq1 are sums over the registers, kept as they change: up to rounding,
+                // what the registers give.
+                let mut rebuilt = hll.clone();
+                rebuilt.rebuild();
+                let updated = hll.kxq_of_updates();
+                let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1u64 << lg_k) as f64;
+                let agrees = |(a, b): (f64, f64)| close(hll.kxq0, a) && close(hll.kxq1, b);
+                if !agrees(updated) && !agrees((rebuilt.kxq0, rebuilt.kxq1)) {
+                    return Err(bad("kxq0 and kxq1 disagree with the registers".into()));
+                }
+                if !hll.out_of_order && hll.hip < (k - hll.zeros()) as f64 * (1.0 - 1e-9) {
+                    return Err(bad("a HIP estimate below the registers set".into()));
+                }
+                sketch.mode = Mode::Hll(hll);
             }
             m => return Err(bad(format!("mode {m}"))),
         }
