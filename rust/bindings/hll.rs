@@ -39,8 +39,9 @@ use crate::sketch_methods::sketch_methods;
 ///     Trino and ``datasketches.hll_sketch.deserialize`` read, with the same estimate.
 ///
 /// Merging sketches of different precisions gives the lower precision, register for register equal
-/// to a sketch built at that precision directly; the merge of the sketches of the parts of a stream
-/// equals (``==``: precision, seed and registers) the sketch of the whole stream. Items hash as in
+/// to a sketch built at that precision directly; with ``hash="xxh3"`` the merge of the sketches of
+/// the parts of a stream equals (``==``: precision, seed and registers) the sketch of the whole
+/// stream (with ``hash="datasketches"``, the registers: its HIP state depends on the order). Items hash as in
 /// :func:`sketchy.hash_many`: ``2**63 + 1`` and ``2**63 + 2`` are two items, never rounded.
 ///
 /// Examples

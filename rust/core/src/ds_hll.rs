@@ -818,8 +818,11 @@ impl DsHll {
                 }
                 let k = 1usize << lg_k;
                 let regs = &bytes[40..40 + array];
+                // HLL_4 stores registers above cur_min. HLL_6 and HLL_8 store them whole, and
+                // cur_min is 0 from the C++ library, the smallest register from Java's (Spark's
+                // unions): checked against the registers below.
                 let cur_min = if target == Target::Hll4 { byte6 } else { 0 };
-                if byte6 != cur_min || cur_min > 63 {
+                if byte6 > 63 {
                     return Err(bad(format!("cur_min {byte6}")));
                 }
                 let mut registers = vec![0u8; k];
@@ -884,14 +887,20 @@ impl DsHll {
                 if registers.iter().any(|&v| v > 63) {
                     return Err(bad("a register above 63".into()));
                 }
-                let at_cur_min = registers.iter().filter(|&&v| v == cur_min).count();
+                let smallest = registers.iter().copied().min().unwrap_or(0);
+                if target != Target::Hll4 && byte6 != 0 && byte6 != smallest {
+                    return Err(bad(format!(
+                        "cur_min {byte6}, and the smallest register is {smallest}"
+                    )));
+                }
+                let at_cur_min = registers.iter().filter(|&&v| v == byte6).count();
                 if u32_at(32) as usize != at_cur_min {
                     return Err(bad("num_at_cur_min disagrees with the registers".into()));
                 }
                 if target == Target::Hll4 && cur_min > 0 && at_cur_min == 0 {
                     return Err(bad("cur_min above every register".into()));
                 }
-                let mut hll = Hll {
+                let hll = Hll {
                     registers,
                     hip,
                     kxq0,
