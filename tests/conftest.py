@@ -23,6 +23,9 @@ def spark():
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this Python's sketchy
+    # ... the installed one: run from a checkout, a worker (`python -m pyspark.daemon`) would put the
+    # current directory first on its path and import the sources, which have no compiled module.
+    os.environ.setdefault("PYTHONSAFEPATH", "1")
     session = (
         SparkSession.builder.master("local[1]")
         .appName("sketchy-tests")
