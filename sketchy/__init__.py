@@ -33,7 +33,7 @@ __version__ = "0.1.0"
 _LAZY = {"FeatureHasher": "sketchy.feature_hashing", "HashingVectorizer": "sketchy.text"}
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _LAZY:
         import importlib
 

@@ -43,7 +43,7 @@ class Tally:
 
     items: int = 0
     lines: int = 0
-    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     first_problem: str | None = None
 
     def add(self, report: Any) -> None:
@@ -292,7 +292,7 @@ def _number(text: Any) -> float | None:
         return None  # undecodable bytes: skipped by the reader; anything else it refused already
 
 
-def exact_values(paths: Sequence[str], args: argparse.Namespace) -> array:
+def exact_values(paths: Sequence[str], args: argparse.Namespace) -> array[float]:
     """Every number of the files, read again in Python (for ``--exact``: 8 bytes a value in memory).
 
     Only called after the Rust reader read the same files without error, so each record that is

@@ -63,11 +63,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
 try:
-    import dask
+    import dask  # noqa: F401  (the error below, rather than one from the first dask import)
 except ImportError as err:  # pragma: no cover - depends on the environment
     raise ImportError("sketchy.dask needs Dask: pip install 'sketchy[dask]'") from err
 from dask.base import tokenize
-from dask.delayed import Delayed
+from dask.delayed import Delayed, delayed
 
 from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
@@ -108,7 +108,7 @@ def _merge_sketches(*sketches: _S) -> _S:
     The first sketch is copied, not merged into: a task's inputs belong to the scheduler, which may
     hand them to a rerun of the task (after a worker is lost) or keep them for another task.
     """
-    merged = sketches[0].copy()
+    merged: _S = sketches[0].copy()
     for other in sketches[1:]:
         merged.merge(other)
     return merged
@@ -155,9 +155,9 @@ def _check_split_every(split_every: int | None) -> int:
 
 def _tree(parts: Sequence[Delayed], make_sketch: Callable[[], Any], kind: str, split_every: int) -> Delayed:
     token = tokenize(parts, make_sketch, kind, split_every)
-    partition = dask.delayed(_partition_sketch, pure=True)
-    merge = dask.delayed(_merge_sketches, pure=True)
-    level = [
+    partition = delayed(_partition_sketch, pure=True)
+    merge = delayed(_merge_sketches, pure=True)
+    level: list[Delayed] = [
         partition(make_sketch, part, kind, dask_key_name=(f"sketch-partition-{token}", i))
         for i, part in enumerate(parts)
     ]
@@ -246,7 +246,7 @@ def sketch(
         )
     split_every = _check_split_every(split_every)
     parts, kind = _partitions(collection)
-    result = _tree(parts, make_sketch, kind, split_every) if parts else dask.delayed(make_sketch)()
+    result = _tree(parts, make_sketch, kind, split_every) if parts else delayed(make_sketch)()
     return result.compute() if compute else result
 
 
@@ -474,7 +474,7 @@ def quantiles(
         qs = float(qs)
     _quantiles_of(probe, qs)  # a q outside [0, 1] raises here
     merged = _sketch_of(collection, make, split_every=split_every, compute=False)
-    answer = dask.delayed(_quantiles_of, pure=True)(merged, qs)
+    answer = delayed(_quantiles_of, pure=True)(merged, qs)
     return answer.compute() if compute else answer
 
 

@@ -21,7 +21,7 @@ _DTYPES = ("float64", "float32", "int64", "int32")
 
 def _dtype_name(dtype: Any) -> str:
     try:
-        name = np.dtype(dtype).name
+        name = str(np.dtype(dtype).name)
     except TypeError as err:
         raise ValueError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}") from err
     if name not in _DTYPES:
@@ -131,7 +131,7 @@ class FeatureHasher:
                 raise ValueError(
                     f"interactions must be None, 'all' or (name, name) pairs, got {interactions!r}"
                 ) from err
-        self._hashing = _native.FeatureHashing(
+        self._hashing: _native.FeatureHashing = _native.FeatureHashing(
             int(n),
             self.input_type,
             _dtype_name(self.dtype),

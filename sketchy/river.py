@@ -10,11 +10,14 @@ Importing ``sketchy`` does not import River; importing ``sketchy.river`` does.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from river import base, stats
 
 from sketchy.feature_hashing import FeatureHasher as _FeatureHasher
+
+if TYPE_CHECKING:
+    from sketchy import DDSketch
 
 
 class FeatureHasher(base.Transformer):
@@ -47,7 +50,8 @@ class FeatureHasher(base.Transformer):
         self.alternate_sign = alternate_sign
         self.seed = seed
         self._hasher = _FeatureHasher(n_features, alternate_sign=alternate_sign, seed=seed)
-        self.transform_one = self._hasher.transform_one  # the Rust method itself, see FeatureHasher
+        # The Rust method itself, see FeatureHasher.
+        self.transform_one = self._hasher.transform_one  # type: ignore[method-assign]
 
     def transform_one(self, x: dict[Any, Any]) -> dict[int, float]:  # type: ignore[override]
         return self._hasher.transform_one(x)
@@ -147,10 +151,10 @@ class Quantile(stats.base.Univariate):
 
         if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 <= q <= 1:
             raise ValueError(f"q must be a number in [0, 1], got {q!r}")
-        self.q = q
+        self.q: float = q
         self.relative_accuracy = relative_accuracy
         self.max_bins = max_bins
-        self._sketch = DDSketch(relative_accuracy, max_bins=max_bins)
+        self._sketch: DDSketch = DDSketch(relative_accuracy, max_bins=max_bins)
 
     def update(self, x: float) -> None:
         self._sketch.add(x)

@@ -70,7 +70,7 @@ def _text_hashing(
     dtype: str,
     binary: bool,
     norm: str | None,
-) -> Any:
+) -> _native.TextHashing:
     """The Rust hasher of a configuration, built once (its character tables take a millisecond)."""
     words, spaces = _char_classes()
     stop = sorted(stop_words) if stop_words is not None else None
@@ -84,12 +84,13 @@ def _as_list(X: Iterable[Any]) -> list[Any]:
     if isinstance(X, list):
         return X
     module = type(X).__module__.partition(".")[0]
+    column: Any = X  # a pandas, pyarrow or polars column, or a numpy array
     if module in ("pandas", "pyarrow", "polars") and hasattr(
-        X, "to_list" if module != "pyarrow" else "to_pylist"
+        column, "to_list" if module != "pyarrow" else "to_pylist"
     ):
-        return X.to_pylist() if module == "pyarrow" else X.to_list()
-    if isinstance(X, np.ndarray) and X.dtype.kind == "U":
-        return X.tolist()
+        return list(column.to_pylist() if module == "pyarrow" else column.to_list())
+    if isinstance(column, np.ndarray) and column.dtype.kind == "U":
+        return list(column.tolist())
     return list(X)
 
 
@@ -198,7 +199,7 @@ class HashingVectorizer:
         """The function that splits a document into tokens (or the ``tokenizer`` given)."""
         if self.tokenizer is not None:
             return self.tokenizer
-        pattern = re.compile(self.token_pattern)  # type: ignore[arg-type]
+        pattern = re.compile(str(self.token_pattern))
         if pattern.groups > 1:
             raise ValueError(
                 "More than 1 capturing group in token pattern. Only a single group should be captured."
@@ -357,7 +358,9 @@ class HashingVectorizer:
         if self.norm not in (None, "l1", "l2"):
             raise ValueError(f"norm must be 'l1', 'l2' or None, got {self.norm!r}")
 
-    def _hashing(self, analyzer: str = "word", stop_words: frozenset[str] | None = None) -> Any:
+    def _hashing(
+        self, analyzer: str = "word", stop_words: frozenset[str] | None = None
+    ) -> _native.TextHashing:
         return _text_hashing(
             analyzer,
             (int(self.ngram_range[0]), int(self.ngram_range[1])),
@@ -369,7 +372,7 @@ class HashingVectorizer:
             self.norm,
         )
 
-    def _native_route(self) -> tuple[Any, Callable[[Iterable[Any]], list[Any]]] | None:
+    def _native_route(self) -> tuple[_native.TextHashing, Callable[[Iterable[Any]], list[Any]]] | None:
         """(the Rust hasher, the Python preprocessing) when the tokens can be made in Rust."""
         if not isinstance(self.analyzer, str) or self.analyzer not in _ANALYZERS:
             return None

@@ -42,6 +42,7 @@ pub unsafe fn parse_args<'a, 'py>(
     if kwnames.is_null() && (nargs == 1 || nargs == 2) {
         // SAFETY: guaranteed by the caller: `nargs` positional arguments.
         let key = unsafe { Borrowed::from_ptr(py, *args) };
+        // SAFETY: as above; the second is read only when `nargs` is 2.
         let seed = (nargs == 2).then(|| unsafe { Borrowed::from_ptr(py, *args.add(1)) });
         return Ok(Args {
             key,
@@ -69,12 +70,17 @@ unsafe fn parse_general<'a, 'py>(
             "{name}() takes at most 2 positional arguments ({nargs} given)"
         )));
     }
-    // SAFETY (for each `args.add` / `from_ptr` below): guaranteed by the caller, see `parse_args`.
-    let arg = |i: usize| unsafe { Borrowed::from_ptr(py, *args.add(i)) };
+    let arg = |i: usize| {
+        // SAFETY: guaranteed by the caller (see `parse_args`): `i` is below `nargs` plus the
+        // number of keywords, the arguments the vectorcall passed.
+        unsafe { Borrowed::from_ptr(py, *args.add(i)) }
+    };
     let mut key = (nargs > 0).then(|| arg(0));
     let mut seed = (nargs > 1).then(|| arg(1));
     let mut signed = None;
     if !kwnames.is_null() {
+        // SAFETY: a non-null `kwnames` of a vectorcall is a live tuple of the keyword names, owned
+        // by the caller for the duration of the call (see `parse_args`).
         let names = unsafe { Borrowed::from_ptr(py, kwnames) };
         let names = names.cast::<PyTuple>()?;
         for (i, keyword) in names.iter().enumerate() {
