@@ -140,32 +140,7 @@ impl Distinct {
 impl Sketch for Distinct {
     /// Distinct counting ignores how often an item comes: any positive count adds it once.
     fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
-        match counts {
-            Counts::Each(0) => Ok(()),
-            Counts::Each(_) => {
-                Distinct::update(self, keys);
-                Ok(())
-            }
-            Counts::PerItem(c) if c.len() != keys.len() => Err(SketchError::parameter(
-                "counts",
-                format!("{} counts for {} items", c.len(), keys.len()),
-            )),
-            Counts::PerItem(c) => {
-                let mut start = 0;
-                while start < c.len() {
-                    let end = c[start..]
-                        .iter()
-                        .position(|&n| n == 0)
-                        .map_or(c.len(), |i| start + i);
-                    Distinct::update(self, &keys.sub(start..end));
-                    start = c[end..]
-                        .iter()
-                        .position(|&n| n != 0)
-                        .map_or(c.len(), |i| end + i);
-                }
-                Ok(())
-            }
-        }
+        crate::sketch::each_counted_run(keys, counts, |run| Distinct::update(self, run))
     }
     fn merge(&mut self, other: &Self) -> Result<()> {
         Distinct::merge(self, other)

@@ -70,24 +70,9 @@ pub fn coupon(bytes: &[u8]) -> u32 {
 fn coupon_of_word(word: u64) -> u32 {
     const C1: u64 = 0x87c3_7b91_1142_53d5;
     const C2: u64 = 0x4cf5_ad43_2745_937f;
-    let fmix = |mut k: u64| {
-        k ^= k >> 33;
-        k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        k ^= k >> 33;
-        k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        k ^ (k >> 33)
-    };
     let seed = u64::from(SEED);
-    let mut h1 = seed ^ word.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
-    let mut h2 = seed;
-    h1 ^= 8;
-    h2 ^= 8;
-    h1 = h1.wrapping_add(h2);
-    h2 = h2.wrapping_add(h1);
-    h1 = fmix(h1);
-    h2 = fmix(h2);
-    h1 = h1.wrapping_add(h2);
-    h2 = h2.wrapping_add(h1);
+    let h1 = seed ^ word.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
+    let (h1, h2) = crate::murmur3::finish_x64_128(h1, seed, 8);
     (h2.leading_zeros().min(62) + 1) << 26 | (h1 as u32 & KEY_MASK_26)
 }
 

@@ -111,7 +111,12 @@ pub fn murmur3_x64_128_inline(key: &[u8], seed: u32) -> (u64, u64) {
     if t > 0 {
         h1 ^= k1.wrapping_mul(C1).rotate_left(31).wrapping_mul(C2);
     }
-    let len = key.len() as u64;
+    finish_x64_128(h1, h2, key.len() as u64)
+}
+
+/// The finalization of MurmurHash3_x64_128 after the blocks and the tail of a `len`-byte key.
+#[inline(always)]
+pub(crate) fn finish_x64_128(mut h1: u64, mut h2: u64, len: u64) -> (u64, u64) {
     h1 ^= len;
     h2 ^= len;
     h1 = h1.wrapping_add(h2);

@@ -67,33 +67,46 @@ sketch_by_inherent_methods!(DDSketch, |s, keys, counts| s
     .update_values(keys, counts, false));
 sketch_by_inherent_methods!(Kll, |s, keys, counts| s.update_values(keys, counts, false));
 // Distinct counting ignores how often an item comes: any positive count adds it once.
-sketch_by_inherent_methods!(HyperLogLog, |s, keys, counts| match counts {
-    Counts::Each(0) => Ok(()),
-    Counts::Each(_) => {
-        HyperLogLog::update(s, keys);
-        Ok(())
-    }
-    Counts::PerItem(c) if c.len() != keys.len() => Err(SketchError::parameter(
-        "counts",
-        format!("{} counts for {} items", c.len(), keys.len()),
-    )),
-    Counts::PerItem(c) => {
-        let mut start = 0;
-        // Runs of items with a positive count, each added as a batch.
-        while start < c.len() {
-            let end = c[start..]
-                .iter()
-                .position(|&n| n == 0)
-                .map_or(c.len(), |i| start + i);
-            HyperLogLog::update(s, &keys.sub(start..end));
-            start = c[end..]
-                .iter()
-                .position(|&n| n != 0)
-                .map_or(c.len(), |i| end + i);
+sketch_by_inherent_methods!(HyperLogLog, |s, keys, counts| each_counted_run(
+    keys,
+    counts,
+    |run| HyperLogLog::update(s, run)
+));
+
+/// Calls `add` with the runs of items of a positive count, each as a batch: what a distinct-count
+/// sketch does with counts.
+pub(crate) fn each_counted_run(
+    keys: &Keys,
+    counts: Counts,
+    mut add: impl FnMut(&Keys),
+) -> Result<()> {
+    match counts {
+        Counts::Each(0) => Ok(()),
+        Counts::Each(_) => {
+            add(keys);
+            Ok(())
         }
-        Ok(())
+        Counts::PerItem(c) if c.len() != keys.len() => Err(SketchError::parameter(
+            "counts",
+            format!("{} counts for {} items", c.len(), keys.len()),
+        )),
+        Counts::PerItem(c) => {
+            let mut start = 0;
+            while start < c.len() {
+                let end = c[start..]
+                    .iter()
+                    .position(|&n| n == 0)
+                    .map_or(c.len(), |i| start + i);
+                add(&keys.sub(start..end));
+                start = c[end..]
+                    .iter()
+                    .position(|&n| n != 0)
+                    .map_or(c.len(), |i| end + i);
+            }
+            Ok(())
+        }
     }
-});
+}
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
