@@ -9,6 +9,8 @@ Hashing that is bit-exact with ``mmh3`` and ``xxhash``, one key at a time or a w
 array([3728699739546630719, 5234164152756840025], dtype=uint64)
 """
 
+from importlib import metadata as _metadata
+
 from sketchy._native import (
     ALGORITHMS,
     KLL,
@@ -27,7 +29,8 @@ from sketchy._native import (
     xxh64,
 )
 
-__version__ = "0.1.0"
+# The one version string is pyproject's; the Rust crates repeat it (tests/test_version.py).
+__version__ = _metadata.version("sketchy")
 
 # Imported on first use, so that `import sketchy` does not import numpy.
 _LAZY = {"FeatureHasher": "sketchy.feature_hashing", "HashingVectorizer": "sketchy.text"}
