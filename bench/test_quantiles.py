@@ -88,6 +88,25 @@ def test_numpy_quantile_for_context(benchmark, lognormal):
     benchmark(lambda: np.quantile(lognormal, QS, method="lower"))
 
 
+@pytest.mark.benchmark(group="quantiles/update: 1M lognormal float64")
+def test_quantiles_polars_native(benchmark, lognormal):
+    """The native engines a user already has: Polars' quantiles of a column (exact, per quantile)."""
+    pl = pytest.importorskip("polars")
+    column = pl.Series(lognormal)
+    benchmark(lambda: [column.quantile(q, interpolation="lower") for q in QS])
+
+
+@pytest.mark.benchmark(group="quantiles/update: 1M lognormal float64")
+def test_approx_quantile_duckdb_native(benchmark, lognormal):
+    """DuckDB's `approx_quantile` (a t-digest) over the same column, read from the numpy array."""
+    duckdb = pytest.importorskip("duckdb")
+    pa = pytest.importorskip("pyarrow")
+    con = duckdb.connect()
+    con.register("frame", pa.table({"v": lognormal}))  # zero-copy, as DuckDB reads Arrow
+    qs = ", ".join(str(q) for q in QS)
+    benchmark(lambda: con.execute(f"SELECT approx_quantile(v, [{qs}]) FROM frame").fetchall())
+
+
 # --- add: one value per call -----------------------------------------------------------------------
 
 
