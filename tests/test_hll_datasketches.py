@@ -1030,7 +1030,9 @@ def test_threads_updating_one_sketch(lg_k):
     assert registers_of(shared) == registers_of(serial)
     four = parse(shared.to_datasketches("HLL_4"))
     assert four["registers"] == parse(serial.to_datasketches("HLL_4"))["registers"]
-    assert abs(shared.estimate() / serial.estimate() - 1) < 0.05
+    # HIP depends on the order the threads happened to apply the items; the union estimator reads
+    # only the registers, so it must agree exactly.
+    assert (shared | serial).estimate() == (serial | serial).estimate()
     # what datasketches makes of the same items, in any order, has the same registers
     theirs = hll_sketch(lg_k, datasketches.HLL_8)
     for chunk in chunks:
