@@ -13,7 +13,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
-def spark():
+def spark(tmp_path_factory):
     """One local Spark session for the whole test run (a JVM start costs seconds), made only when a test
     asks for it: one core, so that a DataFrame made from a list is one partition read in order, one
     shuffle partition, no UI. Skips when pyspark (the test extra has it) or a Java runtime is missing."""
@@ -23,18 +23,34 @@ def spark():
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # Python workers need this Python's sketchy
-    # ... the installed one: run from a checkout, a worker (`python -m pyspark.daemon`) would put the
-    # current directory first on its path and import the sources, which have no compiled module.
-    os.environ.setdefault("PYTHONSAFEPATH", "1")
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("sketchy-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.driver.memory", "512m")
-        .getOrCreate()
-    )
+    # ... the installed one. A worker (`python -m pyspark.daemon`) puts its current directory first on
+    # its path, and run from a checkout it would import the sources, which have no compiled module: the
+    # JVM, whose directory the workers inherit, starts in an empty one (PYTHONSAFEPATH is 3.11+ only).
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("spark"))
+    try:
+        session = (
+            SparkSession.builder.master("local[1]")
+            .appName("sketchy-tests")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "1")
+            .config("spark.driver.memory", "512m")
+            .getOrCreate()
+        )
+    finally:
+        os.chdir(here)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+CLUSTERS = {"cluster", "client", "spark"}  # the Dask cluster fixtures and the Spark session
+
+
+def pytest_collection_modifyitems(items):
+    """Marks every test that starts a Dask cluster or a Spark session `cluster`: the Python-version
+    matrix of .ci/run runs the rest (`-m "not slow and not cluster"`) on the other Pythons."""
+    for item in items:
+        if CLUSTERS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.cluster)

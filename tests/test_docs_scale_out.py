@@ -29,7 +29,13 @@ def load(path: Path):
     return module
 
 
-@pytest.mark.parametrize("name", ENGINES)
+# The Dask and Spark snippets start a cluster (see the `cluster` marker in conftest.py).
+CLUSTER_SNIPPETS = {"dask_recipe.py", "pyspark_recipe.py"}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=[pytest.mark.cluster] if n in CLUSTER_SNIPPETS else []) for n in ENGINES]
+)
 def test_snippet_runs_and_checks_its_result(name, capsys, request, monkeypatch):
     for module in ENGINES[name]:
         pytest.importorskip(module)

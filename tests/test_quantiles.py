@@ -122,6 +122,11 @@ def test_parameters_and_defaults():
         (lambda: DDSketch(-0.01), "relative_accuracy"),
         (lambda: DDSketch(1.5), "relative_accuracy"),
         (lambda: DDSketch(float("nan")), "relative_accuracy"),
+        # Found by the fuzzer: an accuracy so small that gamma rounds to 1 (its log to 0) once slipped
+        # past the key-width check through an integer overflow.
+        (lambda: DDSketch(1e-12), "relative_accuracy"),
+        (lambda: DDSketch(1e-300), "relative_accuracy"),
+        (lambda: DDSketch(5e-324), "relative_accuracy"),
         (lambda: DDSketch(0.01, max_bins=0), "max_bins"),
         (lambda: DDSketch(0.01, max_bins=-1), "max_bins"),
         (lambda: KLL(7), r"\bk\b"),

@@ -482,6 +482,11 @@ impl CountMinSketch {
         w.finish()
     }
 
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::CountMin)?;
         let width = r.u32("width")?;
@@ -490,13 +495,13 @@ impl CountMinSketch {
         let flags = r.u8("flags")?;
         check(flags <= 1, || format!("unknown flags {flags:#x}"))?;
         let total = r.u64("total")?;
-        let n = u64::from(width) * u64::from(depth);
+        let n = u64::from(width).saturating_mul(u64::from(depth)); // u32 × u32: no saturation
         check(
             (1..=MAX_COUNTERS).contains(&n) && (1..=64).contains(&depth),
             || format!("width {width} × depth {depth} is out of range"),
         )?;
         // Check the length before allocating: the input must hold every counter.
-        let raw = r.take(n as usize * 8, "the counters")?;
+        let raw = r.take_n(usize::try_from(n).unwrap_or(usize::MAX), 8, "the counters")?;
         r.finish()?;
         let mut sketch = CountMinSketch::new(u64::from(width), u64::from(depth), seed, flags == 1)?;
         for (c, chunk) in sketch.counters.iter_mut().zip(raw.chunks_exact(8)) {

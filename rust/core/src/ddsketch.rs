@@ -267,7 +267,8 @@ impl DDSketch {
 
     /// The largest |key| of a finite nonzero value (from 2**-1074 to 2**1024).
     fn key_limit(&self) -> i64 {
-        (1075.0 * std::f64::consts::LN_2 * self.multiplier).ceil() as i64 + 2
+        // Saturates for a tiny accuracy (a huge multiplier), which the caller then refuses.
+        ((1075.0 * std::f64::consts::LN_2 * self.multiplier).ceil() as i64).saturating_add(2)
     }
 
     pub fn relative_accuracy(&self) -> f64 {
@@ -547,6 +548,11 @@ impl DDSketch {
         w.finish()
     }
 
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::DDSketch)?;
         let alpha = r.f64("relative_accuracy")?;

@@ -11,6 +11,7 @@
 
 use crate::ds_hll_tables as tables;
 use crate::error::{Result, SketchError};
+use crate::format::{le_u32s, Image};
 use crate::keys::{ItemKind, Keys};
 use crate::murmur3::murmur3_x64_128_inline;
 use crate::parallel;
@@ -20,6 +21,8 @@ pub const MAX_LG_K: u8 = 21;
 const SEED: u32 = 9001;
 const KEY_MASK_26: u32 = (1 << 26) - 1;
 const LIST_SIZE: usize = 8;
+/// The bytes before an HLL image's registers.
+const HLL_PREAMBLE: usize = 40;
 const FIRST_SET_LG: u8 = 5;
 const AUX_TOKEN: u8 = 15;
 const LG_AUX_ARR_INTS: [u8; 22] = [
@@ -170,6 +173,31 @@ fn set_find(slots: &[u32], lg: u8, c: u32) -> std::result::Result<usize, usize> 
         }
     }
     Err(usize::MAX) // full: never, the set grows at 3/4
+}
+
+/// The `k` registers of an HLL image's packed array (of `target.array_bytes(lg_k)` bytes, which
+/// the caller checked), HLL_4 nibbles raised by `cur_min`, and the slots of HLL_4's escapes.
+fn unpack_registers(target: Target, regs: &[u8], k: usize, cur_min: u8) -> (Vec<u8>, Vec<usize>) {
+    let mut registers = vec![0u8; k];
+    let mut escaped = Vec::new();
+    for (i, r) in registers.iter_mut().enumerate() {
+        *r = match target {
+            Target::Hll8 => regs[i],
+            Target::Hll6 => {
+                let bit = i * 6;
+                let word = u16::from(regs[bit >> 3]) | u16::from(regs[(bit >> 3) + 1]) << 8;
+                ((word >> (bit & 7)) & 63) as u8
+            }
+            Target::Hll4 => {
+                let nibble = (regs[i >> 1] >> (4 * (i & 1))) & 15;
+                if nibble == AUX_TOKEN {
+                    escaped.push(i);
+                }
+                nibble + cur_min
+            }
+        };
+    }
+    (registers, escaped)
 }
 
 /// A coupon as an image may hold one: a value in [1, 63].
@@ -679,14 +707,19 @@ impl DsHll {
     /// A sketch from an image of `datasketches` 5.x (`hll_sketch.serialize_compact()` or
     /// `serialize_updatable()`: LIST, SET or HLL mode, HLL_4, HLL_6 or HLL_8, lg_k 4 to 21); it
     /// keeps taking updates. `InvalidFormat` for anything else.
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_datasketches(bytes: &[u8]) -> Result<Self> {
         let bad = |m: String| SketchError::format(format!("not a DataSketches HLL image: {m}"));
-        if bytes.len() < 8 {
+        let [preamble, version, family, lg_k, lg_arr, flags, byte6, mode_byte, ..] = *bytes else {
             return Err(bad(format!("{} bytes", bytes.len())));
-        }
-        let (preamble, version, family, lg_k, lg_arr, flags, byte6, mode_byte) = (
-            bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-        );
+        };
+        let image = Image(bytes);
+        // The length of a header and `n` words of 4 bytes.
+        let words = |header: usize, n: usize| n.checked_mul(4).and_then(|b| b.checked_add(header));
         if family != FAMILY {
             return Err(bad(format!("family {family}, not 7 (HLL)")));
         }
@@ -703,12 +736,9 @@ impl DsHll {
             t => return Err(bad(format!("register type {t}"))),
         };
         let compact = flags & COMPACT_FLAG != 0;
-        let u32_at = |at: usize| {
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-        };
         let mut sketch = DsHll::new(i64::from(lg_k))?;
         let read_coupons = |from: usize, n: usize| -> Result<Vec<u32>> {
-            (0..n).map(|i| Ok(u32_at(from + 4 * i))).collect()
+            Ok(le_u32s(image.items(from, n, 4)?).collect())
         };
         match mode_byte & 3 {
             0 => {
@@ -717,7 +747,7 @@ impl DsHll {
                 if preamble != 2
                     || count >= LIST_SIZE
                     || lg_arr != 3
-                    || bytes.len() != 8 + 4 * slots
+                    || Some(bytes.len()) != words(8, slots)
                 {
                     return Err(bad("a LIST image is 8 bytes and up to 8 coupons".into()));
                 }
@@ -737,16 +767,18 @@ impl DsHll {
                 if preamble != 3
                     || bytes.len() < 12
                     || lg_k < 8
-                    || !(FIRST_SET_LG..=lg_k - 3).contains(&lg_arr)
+                    || !(FIRST_SET_LG..=lg_k.saturating_sub(3)).contains(&lg_arr)
                 {
                     return Err(bad(
                         "a SET image has a 12-byte preamble and 2**5 to k/8 slots".into(),
                     ));
                 }
-                let count = u32_at(8) as usize;
+                let count = usize::try_from(image.u32(8)?).unwrap_or(usize::MAX);
                 let size = 1usize << lg_arr;
                 let slots = if compact { count } else { size };
-                if 4 * count > 3 * size || bytes.len() != 12 + 4 * slots {
+                if count.saturating_mul(4) > size.saturating_mul(3)
+                    || Some(bytes.len()) != words(12, slots)
+                {
                     return Err(bad("a SET image's size disagrees with its count".into()));
                 }
                 let stored = read_coupons(12, slots)?;
@@ -786,23 +818,27 @@ impl DsHll {
             }
             2 => {
                 let array = target.array_bytes(lg_k);
-                if preamble != 10 || bytes.len() < 40 + array {
+                let (Ok(regs), Ok(rest)) = (
+                    image.bytes(HLL_PREAMBLE, array),
+                    image.from(HLL_PREAMBLE.saturating_add(array)),
+                ) else {
+                    return Err(bad(
+                        "an HLL image has a 40-byte preamble and its registers".into()
+                    ));
+                };
+                if preamble != 10 {
                     return Err(bad(
                         "an HLL image has a 40-byte preamble and its registers".into()
                     ));
                 }
-                let f64_at = |at: usize| {
-                    f64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default())
-                };
-                let (hip, kxq0, kxq1) = (f64_at(8), f64_at(16), f64_at(24));
-                let aux_count = u32_at(36) as usize;
+                let (hip, kxq0, kxq1) = (image.f64(8)?, image.f64(16)?, image.f64(24)?);
+                let aux_count = usize::try_from(image.u32(36)?).unwrap_or(usize::MAX);
                 if ![hip, kxq0, kxq1].iter().all(|v| v.is_finite() && *v >= 0.0) {
                     return Err(bad(
                         "HIP state that is not a finite non-negative number".into()
                     ));
                 }
                 let k = 1usize << lg_k;
-                let regs = &bytes[40..40 + array];
                 // HLL_4 stores registers above cur_min. HLL_6 and HLL_8 store them whole, and
                 // cur_min is 0 from the C++ library, the smallest register from Java's (Spark's
                 // unions): checked against the registers below.
@@ -810,61 +846,42 @@ impl DsHll {
                 if byte6 > 63 {
                     return Err(bad(format!("cur_min {byte6}")));
                 }
-                let mut registers = vec![0u8; k];
-                let mut escaped = Vec::new();
-                for (i, r) in registers.iter_mut().enumerate() {
-                    *r = match target {
-                        Target::Hll8 => regs[i],
-                        Target::Hll6 => {
-                            let bit = i * 6;
-                            let word =
-                                u16::from(regs[bit >> 3]) | u16::from(regs[(bit >> 3) + 1]) << 8;
-                            ((word >> (bit & 7)) & 63) as u8
-                        }
-                        Target::Hll4 => {
-                            let nibble = (regs[i >> 1] >> (4 * (i & 1))) & 15;
-                            if nibble == AUX_TOKEN {
-                                escaped.push(i);
-                            }
-                            nibble + cur_min
-                        }
-                    };
-                }
-                let rest = &bytes[40 + array..];
+                let (mut registers, escaped) = unpack_registers(target, regs, k, cur_min);
                 if target == Target::Hll4 {
                     let entries: Vec<u32> = if compact {
-                        if rest.len() != 4 * aux_count {
+                        if Some(rest.len()) != words(0, aux_count) {
                             return Err(bad("aux entries that disagree with their count".into()));
                         }
-                        (0..aux_count).map(|i| u32_at(40 + array + 4 * i)).collect()
+                        le_u32s(rest).collect()
                     } else {
                         let lg = if aux_count > 0 {
                             lg_arr
                         } else {
-                            LG_AUX_ARR_INTS[usize::from(lg_k)]
+                            LG_AUX_ARR_INTS
+                                .get(usize::from(lg_k))
+                                .copied()
+                                .unwrap_or(u8::MAX)
                         };
                         if lg > 26 || rest.len() != 4usize << lg {
                             return Err(bad("an aux table of the wrong size".into()));
                         }
-                        (0..1usize << lg)
-                            .map(|i| u32_at(40 + array + 4 * i))
-                            .filter(|&e| e != 0)
-                            .collect()
+                        le_u32s(rest).filter(|&e| e != 0).collect()
                     };
                     if entries.len() != aux_count || aux_count != escaped.len() {
                         return Err(bad("aux entries that disagree with the registers".into()));
                     }
+                    let escape = AUX_TOKEN.saturating_add(cur_min); // cur_min <= 63: no saturation
                     for e in entries {
-                        let slot = (e & KEY_MASK_26) as usize;
-                        let value = (e >> 26) as u8;
-                        if slot >= k
-                            || registers[slot] != AUX_TOKEN + cur_min
-                            || value < AUX_TOKEN + cur_min
-                            || value > 63
-                        {
-                            return Err(bad("an aux entry that is not an escaped register".into()));
+                        let slot = usize::try_from(e & KEY_MASK_26).unwrap_or(usize::MAX);
+                        let value = u8::try_from(e >> 26).unwrap_or(u8::MAX);
+                        match registers.get_mut(slot) {
+                            Some(r) if *r == escape && value >= escape && value <= 63 => *r = value,
+                            _ => {
+                                return Err(bad(
+                                    "an aux entry that is not an escaped register".into()
+                                ))
+                            }
                         }
-                        registers[slot] = value;
                     }
                 } else if !rest.is_empty() || aux_count != 0 {
                     return Err(bad(format!("{} bytes after the registers", rest.len())));
@@ -879,7 +896,7 @@ impl DsHll {
                     )));
                 }
                 let at_cur_min = registers.iter().filter(|&&v| v == byte6).count();
-                if u32_at(32) as usize != at_cur_min {
+                if usize::try_from(image.u32(32)?).ok() != Some(at_cur_min) {
                     return Err(bad("num_at_cur_min disagrees with the registers".into()));
                 }
                 if target == Target::Hll4 && cur_min > 0 && at_cur_min == 0 {
@@ -902,7 +919,9 @@ impl DsHll {
                 if !agrees(updated) && !agrees((rebuilt.kxq0, rebuilt.kxq1)) {
                     return Err(bad("kxq0 and kxq1 disagree with the registers".into()));
                 }
-                if !hll.out_of_order && hll.hip < (k - hll.zeros()) as f64 * (1.0 - 1e-9) {
+                if !hll.out_of_order
+                    && hll.hip < k.saturating_sub(hll.zeros()) as f64 * (1.0 - 1e-9)
+                {
                     return Err(bad("a HIP estimate below the registers set".into()));
                 }
                 sketch.mode = Mode::Hll(hll);

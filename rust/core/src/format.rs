@@ -10,6 +10,11 @@
 //!
 //! Reading never trusts a length: every read is checked against what is left of the input, so a
 //! corrupted or hostile input raises `InvalidFormat` and never makes us allocate more than its size.
+//!
+//! [`Reader`] and every parser of an image (`from_bytes`, `from_datasketches`) deny clippy's
+//! `indexing_slicing`, `arithmetic_side_effects` and `cast_possible_truncation`: on untrusted bytes,
+//! an index that may panic or an offset that may wrap is a bug. The fuzz targets (`fuzz/`) check the
+//! same parsers at run time.
 
 use crate::error::{Result, SketchError};
 
@@ -93,32 +98,36 @@ impl Writer {
 /// Reads little-endian fields, checking each against the input left.
 #[derive(Debug)]
 pub struct Reader<'a> {
-    input: &'a [u8],
-    at: usize,
+    /// What is left to read.
+    rest: &'a [u8],
 }
 
+#[deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
 impl<'a> Reader<'a> {
     /// Checks the header: magic, version and kind.
     pub fn new(input: &'a [u8], kind: Kind) -> Result<Self> {
-        if input.len() < 6 {
+        let [m0, m1, m2, m3, version, found, ref rest @ ..] = *input else {
             return Err(SketchError::format(format!(
                 "{} bytes is too short for a header",
                 input.len()
             )));
-        }
-        if &input[..4] != MAGIC {
+        };
+        if &[m0, m1, m2, m3] != MAGIC {
             return Err(SketchError::format(
                 "wrong magic: not a serialized sketchy sketch",
             ));
         }
-        if input[4] != VERSION {
+        if version != VERSION {
             return Err(SketchError::format(format!(
-                "unknown format version {} (this sketchy reads version {VERSION})",
-                input[4]
+                "unknown format version {version} (this sketchy reads version {VERSION})"
             )));
         }
-        if input[5] != kind as u8 {
-            let found = match input[5] {
+        if found != kind as u8 {
+            let found = match found {
                 1 => Kind::CountMin.name(),
                 2 => Kind::TopK.name(),
                 3 => Kind::HyperLogLog.name(),
@@ -132,23 +141,32 @@ impl<'a> Reader<'a> {
                 kind.name()
             )));
         }
-        Ok(Reader { input, at: 6 })
+        Ok(Reader { rest })
     }
 
     pub fn remaining(&self) -> usize {
-        self.input.len() - self.at
+        self.rest.len()
     }
 
     pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if n > self.remaining() {
+        let Some((out, rest)) = self.rest.split_at_checked(n) else {
             return Err(SketchError::format(format!(
                 "truncated: {what} needs {n} bytes, {} left",
                 self.remaining()
             )));
-        }
-        let out = &self.input[self.at..self.at + n];
-        self.at += n;
+        };
+        self.rest = rest;
         Ok(out)
+    }
+
+    /// `count` items of `size` bytes each.
+    pub fn take_n(&mut self, count: usize, size: usize, what: &str) -> Result<&'a [u8]> {
+        match count.checked_mul(size) {
+            Some(n) => self.take(n, what),
+            None => Err(SketchError::format(format!(
+                "truncated: {what} needs {count} × {size} bytes"
+            ))),
+        }
     }
 
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
@@ -158,7 +176,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.array::<1>(what)?[0])
+        let [b] = self.array::<1>(what)?;
+        Ok(b)
     }
 
     pub fn u32(&mut self, what: &str) -> Result<u32> {
@@ -172,15 +191,15 @@ impl<'a> Reader<'a> {
     /// A LEB128 integer of at most ten bytes, canonical (no trailing zero byte).
     pub fn varint(&mut self, what: &str) -> Result<u64> {
         let mut v = 0u64;
-        for i in 0..10 {
+        for shift in (0..70).step_by(7) {
             let b = self.u8(what)?;
             let bits = u64::from(b & 0x7f);
-            check(i < 9 || bits <= 1, || {
+            check(shift < 63 || bits <= 1, || {
                 format!("{what}: integer past 64 bits")
             })?;
-            v |= bits << (7 * i);
+            v |= bits << shift;
             if b & 0x80 == 0 {
-                check(i == 0 || b != 0, || {
+                check(shift == 0 || b != 0, || {
                     format!("{what}: integer not canonical")
                 })?;
                 return Ok(v);
@@ -202,6 +221,88 @@ impl<'a> Reader<'a> {
         }
         Ok(())
     }
+}
+
+/// Little-endian fields at fixed offsets of a foreign image (DataSketches' preambles), each read
+/// checked against the image's length.
+#[derive(Clone, Copy, Debug)]
+pub struct Image<'a>(pub &'a [u8]);
+
+#[deny(
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::cast_possible_truncation
+)]
+impl<'a> Image<'a> {
+    /// `n` bytes from offset `at`.
+    pub fn bytes(self, at: usize, n: usize) -> Result<&'a [u8]> {
+        at.checked_add(n)
+            .and_then(|end| self.0.get(at..end))
+            .ok_or_else(|| {
+                SketchError::format(format!(
+                    "truncated: {n} bytes at offset {at} of a {}-byte image",
+                    self.0.len()
+                ))
+            })
+    }
+
+    /// `count` items of `size` bytes from offset `at`.
+    pub fn items(self, at: usize, count: usize, size: usize) -> Result<&'a [u8]> {
+        let n = count.checked_mul(size).ok_or_else(|| {
+            SketchError::format(format!("{count} items of {size} bytes overflow"))
+        })?;
+        self.bytes(at, n)
+    }
+
+    /// Everything from offset `at` on.
+    pub fn from(self, at: usize) -> Result<&'a [u8]> {
+        self.0.get(at..).ok_or_else(|| {
+            SketchError::format(format!(
+                "truncated: offset {at} of a {}-byte image",
+                self.0.len()
+            ))
+        })
+    }
+
+    fn array<const N: usize>(self, at: usize) -> Result<[u8; N]> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.bytes(at, N)?);
+        Ok(out)
+    }
+
+    pub fn u16(self, at: usize) -> Result<u16> {
+        Ok(u16::from_le_bytes(self.array(at)?))
+    }
+
+    pub fn u32(self, at: usize) -> Result<u32> {
+        Ok(u32::from_le_bytes(self.array(at)?))
+    }
+
+    pub fn u64(self, at: usize) -> Result<u64> {
+        Ok(u64::from_le_bytes(self.array(at)?))
+    }
+
+    pub fn f64(self, at: usize) -> Result<f64> {
+        Ok(f64::from_le_bytes(self.array(at)?))
+    }
+}
+
+/// The little-endian `u32`s of `bytes` (whole words; a trailing part is ignored).
+pub fn le_u32s(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
+    bytes
+        .as_chunks::<4>()
+        .0
+        .iter()
+        .map(|&w| u32::from_le_bytes(w))
+}
+
+/// The little-endian `f64`s of `bytes` (whole words; a trailing part is ignored).
+pub fn le_f64s(bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+    bytes
+        .as_chunks::<8>()
+        .0
+        .iter()
+        .map(|&w| f64::from_le_bytes(w))
 }
 
 /// `Err(InvalidFormat)` unless `ok`.

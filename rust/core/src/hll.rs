@@ -631,6 +631,11 @@ impl HyperLogLog {
         w.finish()
     }
 
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::HyperLogLog)?;
         let p = r.u8("precision")?;
@@ -655,9 +660,9 @@ impl HyperLogLog {
             } else {
                 sketch.hip = None;
             }
-            let packed = r.take((sketch.m() * 6).div_ceil(8), "the registers")?;
+            let packed = r.take(sketch.m().saturating_mul(6).div_ceil(8), "the registers")?;
             let registers = unpack6(packed, sketch.m());
-            let max_rank = sketch.max_rank() as u8;
+            let max_rank = u8::try_from(sketch.max_rank()).unwrap_or(u8::MAX);
             check(registers.iter().all(|&x| x <= max_rank), || {
                 format!("a register holds a rank above {max_rank}, impossible at precision {p}")
             })?;
@@ -674,10 +679,10 @@ impl HyperLogLog {
                     sketch.sparse_limit()
                 )
             })?;
-            let raw = r.take(count * 4, "the sparse entries")?;
+            let raw = r.take_n(count, 4, "the sparse entries")?;
             let mut entries = Vec::with_capacity(count);
-            for chunk in raw.chunks_exact(4) {
-                let e = u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+            for &chunk in raw.as_chunks::<4>().0 {
+                let e = u32::from_le_bytes(chunk);
                 let rank = e & 63;
                 check(
                     e >> 31 == 0 && (1..=SPARSE_MAX_RANK).contains(&rank),

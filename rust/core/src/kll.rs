@@ -12,7 +12,7 @@
 use crate::count_min::Counts;
 use crate::ddsketch::check_q;
 use crate::error::{Result, SketchError};
-use crate::format::{check, Kind, Reader, Writer};
+use crate::format::{check, le_f64s, le_u32s, Image, Kind, Reader, Writer};
 use crate::keys::Keys;
 
 /// DataSketches' `m`: the smallest level capacity.
@@ -488,6 +488,11 @@ impl Kll {
         w.finish()
     }
 
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::Kll)?;
         let k = r.u32("k")?;
@@ -604,29 +609,29 @@ impl Kll {
     /// A sketch from an image of `datasketches` 5.x (`kll_doubles_sketch.serialize()`): empty,
     /// one item, or levels; `InvalidFormat` for anything else. It keeps taking updates, with
     /// compaction bits drawn from `seed`.
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_datasketches(bytes: &[u8], seed: u64) -> Result<Self> {
         let bad =
             |m: String| SketchError::format(format!("not a DataSketches KLL doubles image: {m}"));
-        if bytes.len() < 8 {
+        let [preamble, version, family, flags, k0, k1, m, _, ..] = *bytes else {
             return Err(bad(format!("{} bytes", bytes.len())));
-        }
-        let (preamble, version, family, flags) = (bytes[0], bytes[1], bytes[2], bytes[3]);
-        let k = u16::from_le_bytes([bytes[4], bytes[5]]);
+        };
+        let image = Image(bytes);
+        let k = u16::from_le_bytes([k0, k1]);
         if family != FAMILY {
             return Err(bad(format!("family {family}, not 15 (KLL)")));
         }
-        if bytes[6] != M as u8 {
-            return Err(bad(format!("m = {}, not 8", bytes[6])));
+        if u32::from(m) != M {
+            return Err(bad(format!("m = {m}, not 8")));
         }
         if version != 1 && version != 2 {
             return Err(bad(format!("serial version {version}")));
         }
         let mut s = Kll::new(i64::from(k), seed).map_err(|e| bad(e.to_string()))?;
-        let f64_at = |at: usize| {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&bytes[at..at + 8]);
-            f64::from_le_bytes(b)
-        };
         if flags & 0x01 != 0 {
             if preamble != 2 {
                 return Err(bad(format!(
@@ -639,13 +644,15 @@ impl Kll {
             if preamble != 2 || bytes.len() != 16 {
                 return Err(bad("a single-item image is 16 bytes".into()));
             }
-            let v = f64_at(8);
+            let v = image.f64(8)?;
             if v.is_nan() {
                 return Err(bad("a NaN item".into()));
             }
             // As it is, -0.0 too: the image's item, not an update.
             (s.n, s.min, s.max, s.retained) = (1, v, v, 1);
-            s.levels[0].push(order_key(v));
+            if let Some(level0) = s.levels.first_mut() {
+                level0.push(order_key(v));
+            }
             return Ok(s);
         }
         if preamble != 5 || bytes.len() < 20 {
@@ -653,44 +660,43 @@ impl Kll {
                 "a sketch of several items has a 20-byte preamble".into()
             ));
         }
-        s.n = u64::from_le_bytes(bytes[8..16].try_into().unwrap_or_default());
-        s.min_k = u32::from(u16::from_le_bytes([bytes[16], bytes[17]]));
-        let levels = usize::from(bytes[18]);
+        s.n = image.u64(8)?;
+        s.min_k = u32::from(image.u16(16)?);
+        let levels = usize::from(image.bytes(18, 1)?.first().copied().unwrap_or(0));
         if !(1..=MAX_LEVELS).contains(&levels) {
             return Err(bad(format!("{levels} levels")));
         }
         let capacity = total_capacity(s.k, levels);
-        let items_at = 20 + 4 * levels + 16;
+        // The level offsets, then min and max, then the items: MAX_LEVELS bounds every offset.
+        let min_at = levels.saturating_mul(4).saturating_add(20);
+        let items_at = min_at.saturating_add(16);
         if bytes.len() < items_at {
             return Err(bad("truncated levels".into()));
         }
-        let mut bounds: Vec<usize> = (0..levels)
-            .map(|i| {
-                let at = 20 + 4 * i;
-                u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
-                    as usize
-            })
+        let mut bounds: Vec<usize> = le_u32s(image.items(20, levels, 4)?)
+            .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
             .collect();
         bounds.push(capacity);
-        if bounds.windows(2).any(|w| w[0] > w[1]) {
+        if bounds.windows(2).any(|w| w.first() > w.last()) {
             return Err(bad("level offsets out of order or past the capacity".into()));
         }
-        let retained = capacity - bounds[0];
-        if bytes.len() != items_at + 8 * retained {
+        let first = bounds.first().copied().unwrap_or(0);
+        let retained = capacity.saturating_sub(first); // first <= capacity: checked above
+        let expected = retained.saturating_mul(8).saturating_add(items_at);
+        if bytes.len() != expected {
             return Err(bad(format!(
-                "{} bytes, the levels say {}",
-                bytes.len(),
-                items_at + 8 * retained
+                "{} bytes, the levels say {expected}",
+                bytes.len()
             )));
         }
-        s.min = f64_at(20 + 4 * levels);
-        s.max = f64_at(28 + 4 * levels);
+        s.min = image.f64(min_at)?;
+        s.max = image.f64(min_at.saturating_add(8))?;
+        let mut values = le_f64s(image.from(items_at)?);
         let items: Vec<Vec<f64>> = bounds
             .windows(2)
-            .map(|w| {
-                (w[0]..w[1])
-                    .map(|i| f64_at(items_at + 8 * (i - bounds[0])))
-                    .collect()
+            .map(|w| match *w {
+                [lo, hi] => values.by_ref().take(hi.saturating_sub(lo)).collect(),
+                _ => Vec::new(),
             })
             .collect();
         s.set_levels(items).map_err(|e| bad(e.to_string()))?;

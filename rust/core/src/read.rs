@@ -824,7 +824,7 @@ pub fn read(
         Source::Stdin => (None, false),
     };
     let mut head = [0u8; 2];
-    let mut reader: Box<dyn Read + Send> = match file {
+    let reader: Box<dyn Read + Send> = match file {
         Some(file) if regular => {
             let n = read_at(&file, &mut head, 0).map_err(|e| io_error(&name, &e))?;
             if head[..n] != [0x1f, 0x8b] {
@@ -835,13 +835,35 @@ pub fn read(
         Some(file) => Box::new(Unblocking::new(file, control)),
         None => Box::new(Unblocking::new(io::stdin(), control)),
     };
+    read_any(reader, &name, options, sketches, control)
+}
+
+/// Reads records from bytes in memory (gzip if they start with its magic), as [`read`] reads a pipe.
+pub fn read_slice(
+    data: &[u8],
+    options: &Options,
+    sketches: &Sketches,
+    control: &Control,
+) -> Result<(Sketches, Report)> {
+    read_any(data, "<bytes>", options, sketches, control)
+}
+
+/// Reads a stream: gzip if it starts with gzip's magic, else records.
+fn read_any<R: Read + Send>(
+    mut reader: R,
+    name: &str,
+    options: &Options,
+    sketches: &Sketches,
+    control: &Control,
+) -> Result<(Sketches, Report)> {
+    let mut head = [0u8; 2];
     let mut got = 0;
     while got < 2 {
         match reader.read(&mut head[got..]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_error(&name, &e)),
+            Err(e) => return Err(io_error(name, &e)),
         }
     }
     let raw = Counting {
@@ -850,9 +872,9 @@ pub fn read(
     };
     if head[..got] == [0x1f, 0x8b] {
         let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 << 10, raw));
-        read_stream(gz, &name, true, options, sketches, control)
+        read_stream(gz, name, true, options, sketches, control)
     } else {
-        read_stream(raw, &name, false, options, sketches, control)
+        read_stream(raw, name, false, options, sketches, control)
     }
 }
 

@@ -22,7 +22,7 @@
 
 use crate::count_min::Counts;
 use crate::error::{Result, SketchError};
-use crate::format::{check, Kind, Reader, Writer};
+use crate::format::{check, Image, Kind, Reader, Writer};
 use crate::hash::item_hash64;
 use crate::keys::{ItemKind, Keys};
 
@@ -565,6 +565,11 @@ impl TopK {
         w.finish()
     }
 
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::TopK)?;
         let k = r.u32("k")?;
@@ -594,7 +599,7 @@ impl TopK {
                 ItemKind::Str => std::str::from_utf8(item).is_ok(),
                 ItemKind::Bytes => true,
                 ItemKind::Int | ItemKind::Float => len == 8,
-                ItemKind::UInt => len == 8 && item[7] & 0x80 != 0,
+                ItemKind::UInt => len == 8 && item.last().is_some_and(|b| b & 0x80 != 0),
             };
             check(valid, || format!("item {i} is not a valid {kind:?}"))?;
             check(count >= 1, || format!("item {i} has a zero count"))?;
@@ -611,7 +616,7 @@ impl TopK {
         // dropped): counters + offset <= total. (Our own purges keep the stronger
         // counters + (capacity + 1)/2 · offset <= total; a summary read from DataSketches only this.)
         check(
-            u128::from(stored) + u128::from(offset) <= u128::from(total),
+            stored.checked_add(offset).is_some_and(|sum| sum <= total),
             || format!("counts and error bound exceed the total {total}"),
         )?;
         sketch.total = total;
@@ -693,6 +698,11 @@ impl TopK {
     /// A summary from a DataSketches frequent-items image of 5.x (see [`TopK::to_datasketches`]):
     /// capacity `0.75 · 2**lg_max_map_size` (at most 2**24), the image's items, counts, total and
     /// offset. The offset is DataSketches' (its own bound, `3.5 · total / 2**lg_max_map_size`).
+    #[deny(
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects,
+        clippy::cast_possible_truncation
+    )]
     pub fn from_datasketches(
         bytes: &[u8],
         items: DsItems,
@@ -702,11 +712,10 @@ impl TopK {
         let bad = |m: String| {
             SketchError::format(format!("not a DataSketches frequent-items image: {m}"))
         };
-        if bytes.len() < 8 {
+        let [preamble, version, family, lg_max, lg_cur, flags, _, _, ..] = *bytes else {
             return Err(bad(format!("{} bytes", bytes.len())));
-        }
-        let (preamble, version, family, lg_max, lg_cur, flags) =
-            (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5]);
+        };
+        let image = Image(bytes);
         if family != FI_FAMILY {
             return Err(bad(format!("family {family}, not 10")));
         }
@@ -739,49 +748,40 @@ impl TopK {
         if bytes.len() < 32 {
             return Err(bad("truncated header".into()));
         }
-        let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap_or_default());
-        let n = u64::from(u32::from_le_bytes(
-            bytes[8..12].try_into().unwrap_or_default(),
-        ));
-        let (total, offset) = (word(16), word(24));
-        if n > capacity {
+        let n = image.u32(8)?;
+        let (total, offset) = (image.u64(16)?, image.u64(24)?);
+        if u64::from(n) > capacity {
             return Err(bad(format!("{n} items for a map of {capacity}")));
         }
+        let n = usize::try_from(n).unwrap_or(usize::MAX);
         // A weight and at least four bytes of item each: the input bounds what we allocate.
-        if (bytes.len() as u64 - 32) < n * 12 {
+        if bytes.len().saturating_sub(32) < n.saturating_mul(12) {
             return Err(bad(format!("truncated: {n} items cannot fit")));
         }
-        let mut sketch = make(n).map_err(|e| bad(e.to_string()))?;
-        let weights_at = 32;
-        let mut at = weights_at + 8 * n as usize;
+        let mut sketch = make(n as u64).map_err(|e| bad(e.to_string()))?;
+        let weights = image.items(32, n, 8)?.as_chunks::<8>().0;
+        // What is left after the weights: the items, each taken from its front.
+        let mut rest = image.from(32usize.saturating_add(n.saturating_mul(8)))?;
+        let mut take = |len: usize| -> Result<&[u8]> {
+            let (item, after) = rest
+                .split_at_checked(len)
+                .ok_or_else(|| bad("truncated items".into()))?;
+            rest = after;
+            Ok(item)
+        };
         let mut stored = 0u64;
-        for i in 0..n as usize {
-            let count = word(weights_at + 8 * i);
+        for (i, &weight) in weights.iter().enumerate() {
+            let count = u64::from_le_bytes(weight);
             let (kind, item) = match items {
                 DsItems::Strings => {
-                    if at + 4 > bytes.len() {
-                        return Err(bad("truncated items".into()));
-                    }
-                    let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap_or_default())
-                        as usize;
-                    at += 4;
-                    if len > bytes.len() - at {
-                        return Err(bad("truncated items".into()));
-                    }
-                    let item = &bytes[at..at + len];
-                    at += len;
+                    let len = u32::from_le_bytes(take(4)?.try_into().unwrap_or_default());
+                    let item = take(usize::try_from(len).unwrap_or(usize::MAX))?;
                     if std::str::from_utf8(item).is_err() {
                         return Err(bad(format!("item {i} is not UTF-8")));
                     }
                     (ItemKind::Str, item)
                 }
-                DsItems::Longs => {
-                    if at + 8 > bytes.len() {
-                        return Err(bad("truncated items".into()));
-                    }
-                    at += 8;
-                    (ItemKind::Int, &bytes[at - 8..at])
-                }
+                DsItems::Longs => (ItemKind::Int, take(8)?),
             };
             if count == 0 {
                 return Err(bad(format!("item {i} has a zero weight")));
@@ -794,10 +794,10 @@ impl TopK {
                 .ok_or_else(|| bad("weights past 2**64 - 1".into()))?;
             sketch.bump(kind, item, count);
         }
-        if at != bytes.len() {
-            return Err(bad(format!("{} bytes after the items", bytes.len() - at)));
+        if !rest.is_empty() {
+            return Err(bad(format!("{} bytes after the items", rest.len())));
         }
-        if u128::from(stored) + u128::from(offset) > u128::from(total) {
+        if stored.checked_add(offset).is_none_or(|sum| sum > total) {
             return Err(bad(format!("weights and offset exceed the total {total}")));
         }
         sketch.total = total;
