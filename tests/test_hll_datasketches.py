@@ -434,6 +434,64 @@ def test_a_read_image_carries_on_as_datasketches_does(lg_k, n, streams):
     assert not wrong, wrong
 
 
+def test_an_image_whose_kxq1_disagrees_with_high_registers_is_refused():
+    """Found by the fuzzer: an HLL_4 image at lg_k 4 with cur_min 48 (every register 48 or more) and
+    kxq1 = 0 instead of about 16 * 2**-48 passed an absolute tolerance, and its estimate was
+    infinite (datasketches reads it, and answers inf). kxq1 is now compared relatively."""
+    image = bytes.fromhex(
+        "0a0107040018300242cd55b3f96a780db3f96a780d0000000000000000000000030000000000000045c7002321214102"
+    )
+    assert hll_sketch.deserialize(image).get_estimate() == math.inf
+    with pytest.raises(ValueError, match="kxq0 and kxq1 disagree"):
+        HyperLogLog.from_datasketches(image)
+    fixed = bytearray(image)
+    registers = [48 + (b >> s & 15) for b in image[40:48] for s in (0, 4)]
+    fixed[24:32] = struct.pack("<d", sum(2.0**-v for v in registers))
+    fixed[16:24] = struct.pack("<d", 0.0)
+    assert math.isfinite(HyperLogLog.from_datasketches(bytes(fixed)).estimate())
+
+
+@pytest.mark.parametrize("high", [32, 40, 54])
+def test_a_register_of_32_or_more_goes_through_a_union_as_in_datasketches(high):
+    """Found by the fuzzer: after a union, DataSketches rebuilds kxq1 with ``2**-v - 1`` for a
+    register ``v >= 32`` (one item in 2**31 sets one), so that its image holds a negative kxq1.
+    sketchy reads such an image, and its union holds the registers and kxq of DataSketches'."""
+    lg_k, k = 8, 256
+    a = hll_sketch(lg_k, datasketches.HLL_8)
+    for i in range(3_000):
+        a.update(i)
+    image = bytearray(a.serialize_updatable())
+    registers = list(image[40 : 40 + k])
+    registers[7] = high
+    image[40 : 40 + k] = bytes(registers)
+    kxq0 = k - sum(v > 0 for v in registers) + sum(2.0**-v for v in registers if 0 < v < 32)
+    kxq1 = sum(2.0**-v for v in registers if v >= 32)
+    image[16:32] = struct.pack("<2d", kxq0, kxq1)
+    image[32:36] = struct.pack("<I", registers.count(0))
+    image[5] |= FLAG_OUT_OF_ORDER  # a register raised by hand: no HIP history
+    crafted = bytes(image)
+    b = hll_sketch(lg_k, datasketches.HLL_8)
+    for i in range(3_000, 6_000):
+        b.update(i)
+    union = hll_union(lg_k)
+    union.update(hll_sketch.deserialize(crafted))
+    union.update(b)
+    # An estimate rebuilds the union's kxq (until then its result holds the first sketch's).
+    estimate = union.get_estimate()
+    theirs = union.get_result(datasketches.HLL_8).serialize_updatable()
+    assert struct.unpack("<d", theirs[24:32])[0] < 0  # the rebuild's negative kxq1
+
+    ours = HyperLogLog.from_datasketches(crafted)
+    ours.merge(HyperLogLog.from_datasketches(b.serialize_updatable()))
+    image_out = ours.to_datasketches("HLL_8", compact=False)
+    # The registers and kxq of the rebuilt union (whose header also takes cur_min and its count,
+    # which sketchy writes as the C++ library does before a rebuild: see ds_union).
+    assert image_out[16:32] == theirs[16:32] and image_out[40:] == theirs[40:]
+    back = HyperLogLog.from_datasketches(theirs)  # refused before: "HIP state ... non-negative"
+    assert back.estimate() == ours.estimate() == estimate
+    assert HyperLogLog.from_bytes(ours.to_bytes()) == ours
+
+
 @pytest.mark.parametrize(("lg_k", "n"), [(21, 2_000_000), (12, 1_000_000), (5, 300_000), (16, 300_000)])
 def test_hll4_exceptions_and_cur_min_shifts(lg_k, n):
     """HLL_4 with values 15 above cur_min (the exception table) and with cur_min moving up."""

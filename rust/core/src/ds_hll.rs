@@ -833,7 +833,9 @@ impl DsHll {
                 }
                 let (hip, kxq0, kxq1) = (image.f64(8)?, image.f64(16)?, image.f64(24)?);
                 let aux_count = usize::try_from(image.u32(36)?).unwrap_or(usize::MAX);
-                if ![hip, kxq0, kxq1].iter().all(|v| v.is_finite() && *v >= 0.0) {
+                // kxq1 may be negative: DataSketches' rebuild after a union adds `2**-v - 1` for a
+                // register v >= 32 (found by the fuzzer; checked against the registers below).
+                if ![hip, kxq0].iter().all(|v| v.is_finite() && *v >= 0.0) || !kxq1.is_finite() {
                     return Err(bad(
                         "HIP state that is not a finite non-negative number".into()
                     ));
@@ -914,8 +916,12 @@ impl DsHll {
                 let mut rebuilt = hll.clone();
                 rebuilt.rebuild();
                 let updated = hll.kxq_of_updates();
-                let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1u64 << lg_k) as f64;
-                let agrees = |(a, b): (f64, f64)| close(hll.kxq0, a) && close(hll.kxq1, b);
+                // kxq0 sums terms of up to 1 (an absolute bound); kxq1 only terms of 2**-32 or less,
+                // so it is compared relatively: an absolute bound would let an image hold kxq1 = 0
+                // for registers of 32 and more, and an infinite estimate (found by the fuzzer).
+                let close0 = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1u64 << lg_k) as f64;
+                let close1 = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs());
+                let agrees = |(a, b): (f64, f64)| close0(hll.kxq0, a) && close1(hll.kxq1, b);
                 if !agrees(updated) && !agrees((rebuilt.kxq0, rebuilt.kxq1)) {
                     return Err(bad("kxq0 and kxq1 disagree with the registers".into()));
                 }
