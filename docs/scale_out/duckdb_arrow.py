@@ -30,10 +30,11 @@ def record_batches(relation: duckdb.DuckDBPyRelation, rows_per_batch: int = 100_
     return relation.fetch_record_batch(rows_per_batch)  # DuckDB < 1.5
 
 
-def check(name: str, estimate: float, truth: int) -> None:
+def check(name: str, estimate: float, truth: int, bound: float | None = 0.05) -> None:
+    """Prints the estimate's error; fails past `bound` (None: only reported)."""
     error = estimate / truth - 1
     print(f"{name:<34} estimate {estimate:>10,.0f}   truth {truth:>8,}   error {error:+.2%}")
-    assert abs(error) < 0.05, f"{name}: {error:+.2%} off"
+    assert bound is None or abs(error) < bound, f"{name}: {error:+.2%} off"
 
 
 def main() -> None:
@@ -50,7 +51,8 @@ def main() -> None:
 
     check("x (sparse: near exact)", xs.estimate(), exact_x)
     check("user", users.estimate(), exact_users)
-    check(f"DuckDB {duckdb.__version__} approx_count_distinct", duckdb_users, exact_users)
+    # For comparison only: DuckDB 1.5's approx_count_distinct is 33% off on this column, 2.0's is not.
+    check(f"DuckDB {duckdb.__version__} approx_count_distinct", duckdb_users, exact_users, bound=None)
     print("most common statuses", statuses.most_common())
     assert statuses.most_common() == [("ok", 1_400_000), ("retry", 400_000)]  # exact: 3 < capacity items
 
