@@ -11,6 +11,7 @@
 
 use crate::ds_hll_tables as tables;
 use crate::error::{Result, SketchError};
+use crate::exact_sum::pow2;
 use crate::format::{le_u32s, Image};
 use crate::keys::{ItemKind, Keys};
 use crate::murmur3::murmur3_x64_128_inline;
@@ -227,7 +228,7 @@ impl Hll {
             if !self.out_of_order {
                 self.hip += (1u64 << lg_k) as f64 / (self.kxq0 + self.kxq1);
             }
-            let inv = |v: u8| 2f64.powi(-i32::from(v));
+            let inv = |v: u8| pow2(-i32::from(v));
             if old < 32 {
                 self.kxq0 -= inv(old);
             } else {
@@ -249,9 +250,9 @@ impl Hll {
             if v > 0 {
                 kxq0 -= 1.0;
                 if v < 32 {
-                    kxq0 += 2f64.powi(-i32::from(v));
+                    kxq0 += pow2(-i32::from(v));
                 } else {
-                    kxq1 += 2f64.powi(-i32::from(v));
+                    kxq1 += pow2(-i32::from(v));
                 }
             }
         }
@@ -265,7 +266,7 @@ impl Hll {
         let (mut kxq0, mut kxq1) = (self.registers.len() as f64, 0.0);
         for &v in &self.registers {
             if v > 0 {
-                let d = 2f64.powi(-i32::from(v)) - 1.0;
+                let d = pow2(-i32::from(v)) - 1.0;
                 if v < 32 {
                     kxq0 += d;
                 } else {

@@ -10,6 +10,7 @@
 //! scikit-learn `sklearn/feature_extraction/_hashing_fast.pyx`.
 
 use crate::error::{Result, SketchError};
+use crate::exact_sum::pow2;
 use crate::murmur3::murmur3_32;
 
 /// The parameters of a hashing trick.
@@ -138,7 +139,7 @@ fn float_to_int(value: f64, min: f64, max_exclusive: f64, dtype: &str) -> Result
 impl Value for i64 {
     const ORDER_SENSITIVE: bool = false;
     fn from_f64(value: f64) -> Result<Self> {
-        Ok(float_to_int(value, -(2f64.powi(63)), 2f64.powi(63), "int64")? as i64)
+        Ok(float_to_int(value, -pow2(63), pow2(63), "int64")? as i64)
     }
     fn add(self, other: Self) -> Self {
         self.wrapping_add(other)
@@ -151,7 +152,7 @@ impl Value for i64 {
 impl Value for i32 {
     const ORDER_SENSITIVE: bool = false;
     fn from_f64(value: f64) -> Result<Self> {
-        Ok(float_to_int(value, -(2f64.powi(31)), 2f64.powi(31), "int32")? as i32)
+        Ok(float_to_int(value, -pow2(31), pow2(31), "int32")? as i32)
     }
     fn add(self, other: Self) -> Self {
         self.wrapping_add(other)
