@@ -161,12 +161,7 @@ impl<'a> Reader<'a> {
 
     /// `count` items of `size` bytes each.
     pub fn take_n(&mut self, count: usize, size: usize, what: &str) -> Result<&'a [u8]> {
-        match count.checked_mul(size) {
-            Some(n) => self.take(n, what),
-            None => Err(SketchError::format(format!(
-                "truncated: {what} needs {count} × {size} bytes"
-            ))),
-        }
+        self.take(items_len(count, size)?, what)
     }
 
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
@@ -248,10 +243,7 @@ impl<'a> Image<'a> {
 
     /// `count` items of `size` bytes from offset `at`.
     pub fn items(self, at: usize, count: usize, size: usize) -> Result<&'a [u8]> {
-        let n = count.checked_mul(size).ok_or_else(|| {
-            SketchError::format(format!("{count} items of {size} bytes overflow"))
-        })?;
-        self.bytes(at, n)
+        self.bytes(at, items_len(count, size)?)
     }
 
     /// Everything from offset `at` on.
@@ -270,6 +262,11 @@ impl<'a> Image<'a> {
         Ok(out)
     }
 
+    pub fn u8(self, at: usize) -> Result<u8> {
+        let [b] = self.array(at)?;
+        Ok(b)
+    }
+
     pub fn u16(self, at: usize) -> Result<u16> {
         Ok(u16::from_le_bytes(self.array(at)?))
     }
@@ -285,6 +282,13 @@ impl<'a> Image<'a> {
     pub fn f64(self, at: usize) -> Result<f64> {
         Ok(f64::from_le_bytes(self.array(at)?))
     }
+}
+
+/// The bytes of `count` items of `size` bytes, or `InvalidFormat` when that overflows.
+fn items_len(count: usize, size: usize) -> Result<usize> {
+    count
+        .checked_mul(size)
+        .ok_or_else(|| SketchError::format(format!("{count} items of {size} bytes overflow")))
 }
 
 /// The little-endian `u32`s of `bytes` (whole words; a trailing part is ignored).

@@ -19,7 +19,8 @@
 //!   Merging two sparse sketches stays exact, and keeps HIP.
 
 use crate::error::{Result, SketchError};
-use crate::format::{check, Kind, Reader, Writer};
+use crate::exact_sum::pow2;
+use crate::format::{check, le_u32s, Kind, Reader, Writer};
 use crate::hash::{item_hash64, Xxh3x64};
 use crate::keys::Keys;
 use crate::parallel;
@@ -230,7 +231,7 @@ impl HyperLogLog {
         let max_rank = 64 - p + 1;
         if let Some(hip) = hip {
             // q = kxq / (m · 2**max_rank): the scale is a power of two, so the product is exact.
-            let q = u128_to_f64(*kxq) * f64::from_bits(((1023 - (max_rank + p)) as u64) << 52);
+            let q = u128_to_f64(*kxq) * pow2(-((max_rank + p) as i32));
             let inverse = 1.0 / q;
             hip.estimate += inverse;
             hip.variance += (1.0 - q) * inverse * inverse;
@@ -681,8 +682,7 @@ impl HyperLogLog {
             })?;
             let raw = r.take_n(count, 4, "the sparse entries")?;
             let mut entries = Vec::with_capacity(count);
-            for &chunk in raw.as_chunks::<4>().0 {
-                let e = u32::from_le_bytes(chunk);
+            for e in le_u32s(raw) {
                 let rank = e & 63;
                 check(
                     e >> 31 == 0 && (1..=SPARSE_MAX_RANK).contains(&rank),

@@ -662,7 +662,7 @@ impl Kll {
         }
         s.n = image.u64(8)?;
         s.min_k = u32::from(image.u16(16)?);
-        let levels = usize::from(image.bytes(18, 1)?.first().copied().unwrap_or(0));
+        let levels = usize::from(image.u8(18)?);
         if !(1..=MAX_LEVELS).contains(&levels) {
             return Err(bad(format!("{levels} levels")));
         }
