@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use sketchy_core::count_min::CountMinSketch;
-use sketchy_core::ddsketch::DDSketch;
+use sketchy_core::quantiles::DDSketch;
 use sketchy_core::hll::HyperLogLog;
-use sketchy_core::keys::{encode_f64, encode_int};
-use sketchy_core::kll::Kll;
+use sketchy_core::items::{encode_f64, encode_int};
+use sketchy_core::quantiles::Kll;
 use sketchy_core::top_k::TopK;
-use sketchy_core::{ItemKind, Sketch};
+use sketchy_core::{AnySketch, Family, ItemKind, Sketch};
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/golden");
 
@@ -56,6 +56,10 @@ fn item(spec: &str) -> (ItemKind, Vec<u8>) {
 
 fn read<S: Sketch>(file: &str) -> (Vec<u8>, S) {
     let bytes = std::fs::read(format!("{DIR}/{file}")).unwrap();
+    // Any serialized sketch reads back through the registry too, as its family.
+    let any = AnySketch::from_bytes(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
+    assert_eq!(any.family(), family_of(file), "{file}");
+    assert_eq!(any.to_bytes(), bytes, "{file} through AnySketch");
     let sketch = S::from_bytes(&bytes).unwrap_or_else(|e| panic!("{file}: {e}"));
     assert_eq!(
         sketch.to_bytes(),
@@ -63,6 +67,18 @@ fn read<S: Sketch>(file: &str) -> (Vec<u8>, S) {
         "{file} does not write back the same"
     );
     (bytes, sketch)
+}
+
+/// The family a golden file's name says it holds.
+fn family_of(file: &str) -> Family {
+    match file.split('-').next().unwrap() {
+        "hll" | "dshll" => Family::HyperLogLog,
+        "cms" => Family::CountMin,
+        "topk" => Family::TopK,
+        "dd" => Family::DDSketch,
+        "kll" => Family::Kll,
+        other => panic!("unknown sketch {other}"),
+    }
 }
 
 fn facts_of(file: &str, facts: &[(String, String)]) -> BTreeMap<String, String> {

@@ -10,7 +10,7 @@
 use std::collections::HashSet;
 
 use crate::error::{Result, SketchError};
-use crate::feature_hashing::FeatureHasher;
+use crate::vectorize::feature_hashing::FeatureHasher;
 
 /// One bit per code point.
 #[derive(Clone, Debug)]

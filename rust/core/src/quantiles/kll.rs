@@ -9,11 +9,12 @@
 //! Items are kept as order-preserving integers (the bits of the float, flipped by sign), so that
 //! sorting is an integer sort.
 
-use crate::count_min::Counts;
-use crate::ddsketch::check_q;
+use crate::sketch::Counts;
+use crate::quantiles::ddsketch::check_q;
 use crate::error::{Result, SketchError};
-use crate::format::{check, le_f64s, le_u32s, Image, Kind, Reader, Writer};
-use crate::keys::Keys;
+use crate::codec::{check, le_f64s, le_u32s, Image, Kind, Reader, Writer};
+use crate::items::Keys;
+use crate::sketch::{Sketch, Takes};
 
 /// DataSketches' `m`: the smallest level capacity.
 const M: u32 = 8;
@@ -760,6 +761,42 @@ fn sort_small(v: &mut [u64]) {
 
 fn too_many() -> SketchError {
     SketchError::overflow("the weights add up to more than 2**64 - 1")
+}
+
+impl Sketch for Kll {
+    fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
+        // A text item is a `TypeError`; a count is a weight.
+        self.update_values(keys, counts, false)
+    }
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        Kll::merge(self, other)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        Kll::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        Kll::from_bytes(bytes)
+    }
+    fn memory_size(&self) -> usize {
+        Kll::memory_size(self)
+    }
+    fn clear(&mut self) {
+        Kll::clear(self)
+    }
+    /// Adding a value (a buffer slot) next to reading it from a list.
+    fn item_cost(&self) -> crate::parallel::Cost {
+        crate::parallel::Cost(40)
+    }
+    fn takes(&self) -> Takes {
+        Takes::Numbers
+    }
+    fn update_records(&mut self, keys: &Keys) -> Result<()> {
+        self.update_values(keys, Counts::Each(1), true)
+    }
+    /// Which items a compaction keeps depends on the order they came in.
+    fn merge_is_ordered(&self) -> bool {
+        true
+    }
 }
 
 #[cfg(test)]

@@ -16,61 +16,14 @@
 //! sketch unchanged.
 
 use crate::error::{Result, SketchError};
-use crate::format::{check, Kind, Reader, Writer};
+use crate::codec::{check, Kind, Reader, Writer};
 use crate::hash::{item_hash128, Xxh3x128};
-use crate::keys::Keys;
+use crate::items::Keys;
 use crate::parallel;
+use crate::sketch::{Counts, Sketch};
 
 /// The most counters a sketch may have (`width × depth`): 2**28, 2 GiB of `u64`.
 pub const MAX_COUNTERS: u64 = 1 << 28;
-
-/// The counts added with a batch: one for every item, or one per item.
-#[derive(Clone, Copy, Debug)]
-pub enum Counts<'a> {
-    Each(u64),
-    PerItem(&'a [u64]),
-}
-
-impl Counts<'_> {
-    /// The sum of the counts of `n` items, or `Overflow`.
-    pub fn sum(&self, n: usize) -> Result<u64> {
-        let overflow = || SketchError::overflow("the counts add up to more than 2**64 - 1");
-        match *self {
-            Counts::Each(c) => c.checked_mul(n as u64).ok_or_else(overflow),
-            Counts::PerItem(counts) => {
-                if counts.len() != n {
-                    return Err(SketchError::parameter(
-                        "counts",
-                        format!(
-                            "{} counts for {n} items: give one count per item, or one for all",
-                            counts.len()
-                        ),
-                    ));
-                }
-                counts
-                    .iter()
-                    .try_fold(0u64, |acc, &c| acc.checked_add(c))
-                    .ok_or_else(overflow)
-            }
-        }
-    }
-
-    /// The counts of the items `range` (which must lie inside the batch).
-    pub fn sub(&self, range: std::ops::Range<usize>) -> Self {
-        match *self {
-            Counts::Each(c) => Counts::Each(c),
-            Counts::PerItem(counts) => Counts::PerItem(&counts[range]),
-        }
-    }
-
-    #[inline(always)]
-    pub fn get(&self, i: usize) -> u64 {
-        match *self {
-            Counts::Each(c) => c,
-            Counts::PerItem(counts) => counts[i],
-        }
-    }
-}
 
 /// Items hashed per block in batch updates.
 const BLOCK: usize = 256;
@@ -523,6 +476,31 @@ impl CountMinSketch {
         }
         sketch.total = total;
         Ok(sketch)
+    }
+}
+
+impl Sketch for CountMinSketch {
+    fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
+        CountMinSketch::update(self, keys, counts)
+    }
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        CountMinSketch::merge(self, other)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        CountMinSketch::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        CountMinSketch::from_bytes(bytes)
+    }
+    fn memory_size(&self) -> usize {
+        CountMinSketch::memory_size(self)
+    }
+    fn clear(&mut self) {
+        CountMinSketch::clear(self)
+    }
+    /// Counting an item (a 128-bit hash, `depth` counters) next to reading it from a list.
+    fn item_cost(&self) -> crate::parallel::Cost {
+        crate::parallel::Cost(85)
     }
 }
 

@@ -8,11 +8,12 @@
 //! values added, so merging is exact and order does not matter — the merge of the parts of a
 //! stream is the sketch of the whole, bytes included (the sum is kept exactly, [`ExactSum`]).
 
-use crate::count_min::Counts;
+use crate::sketch::Counts;
 use crate::error::{Result, SketchError};
-use crate::exact_sum::ExactSum;
-use crate::format::{check, Kind, Reader, Writer};
-use crate::keys::Keys;
+use crate::quantiles::exact_sum::ExactSum;
+use crate::codec::{check, Kind, Reader, Writer};
+use crate::items::Keys;
+use crate::sketch::{Sketch, Takes};
 
 /// The bins of one sign: `bins[i]` counts the values of key `offset + i`.
 #[derive(Clone, Debug, Default)]
@@ -626,6 +627,38 @@ pub fn check_q(q: f64) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+impl Sketch for DDSketch {
+    fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
+        // A text item is a `TypeError`; a count is a weight.
+        self.update_values(keys, counts, false)
+    }
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        DDSketch::merge(self, other)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        DDSketch::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        DDSketch::from_bytes(bytes)
+    }
+    fn memory_size(&self) -> usize {
+        DDSketch::memory_size(self)
+    }
+    fn clear(&mut self) {
+        DDSketch::clear(self)
+    }
+    /// Adding a value (a bin from its logarithm) next to reading it from a list.
+    fn item_cost(&self) -> crate::parallel::Cost {
+        crate::parallel::Cost(40)
+    }
+    fn takes(&self) -> Takes {
+        Takes::Numbers
+    }
+    fn update_records(&mut self, keys: &Keys) -> Result<()> {
+        self.update_values(keys, Counts::Each(1), true)
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 //! scikit-learn `sklearn/feature_extraction/_hashing_fast.pyx`.
 
 use crate::error::{Result, SketchError};
-use crate::exact_sum::pow2;
-use crate::murmur3::murmur3_32;
+use crate::float::pow2;
+use crate::hash::murmur3::murmur3_32;
 
 /// The parameters of a hashing trick.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

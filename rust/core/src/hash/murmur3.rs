@@ -34,7 +34,7 @@ fn tail_u64(bytes: &[u8]) -> u64 {
 /// MurmurHash3_x86_32: the unsigned 32-bit hash of `key` (`mmh3.hash(key, seed, signed=False)`).
 ///
 /// ```
-/// assert_eq!(sketchy_core::murmur3::murmur3_32(b"foo", 0) as i32, -156908512);
+/// assert_eq!(sketchy_core::hash::murmur3::murmur3_32(b"foo", 0) as i32, -156908512);
 /// ```
 #[inline]
 pub fn murmur3_32(key: &[u8], seed: u32) -> u32 {

@@ -3,8 +3,8 @@
 //! ```text
 //! offset 0  4 bytes  magic b"SKCH"
 //!        4  1 byte   format version (1)
-//!        5  1 byte   sketch kind (1 count-min, 2 top-k, 3 HyperLogLog, 4 DDSketch, 5 KLL,
-//!                    6 HyperLogLog with DataSketches hashing)
+//!        5  1 byte   sketch kind (the registry's `Kind`: 1 count-min, 2 top-k, 3 HyperLogLog,
+//!                    4 DDSketch, 5 KLL, 6 HyperLogLog with DataSketches hashing)
 //!        6  ...      parameters and payload of that kind, little-endian
 //! ```
 //!
@@ -17,35 +17,13 @@
 //! same parsers at run time.
 
 use crate::error::{Result, SketchError};
+pub use crate::registry::Kind;
+
+pub mod image;
+pub use image::Image;
 
 pub const MAGIC: &[u8; 4] = b"SKCH";
 pub const VERSION: u8 = 1;
-
-/// Which sketch a serialized form holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    CountMin = 1,
-    TopK = 2,
-    HyperLogLog = 3,
-    DDSketch = 4,
-    Kll = 5,
-    /// A HyperLogLog with DataSketches hashing.
-    DsHll = 6,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::CountMin => "CountMinSketch",
-            Kind::TopK => "TopK",
-            Kind::HyperLogLog => "HyperLogLog",
-            Kind::DDSketch => "DDSketch",
-            Kind::Kll => "KLL",
-            Kind::DsHll => "HyperLogLog (DataSketches hashing)",
-        }
-    }
-}
 
 /// Appends little-endian fields to a buffer.
 #[derive(Default)]
@@ -110,35 +88,12 @@ pub struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Checks the header: magic, version and kind.
     pub fn new(input: &'a [u8], kind: Kind) -> Result<Self> {
-        let [m0, m1, m2, m3, version, found, ref rest @ ..] = *input else {
+        let (found, rest) = header(input)?;
+        if found != Some(kind) {
             return Err(SketchError::format(format!(
-                "{} bytes is too short for a header",
-                input.len()
-            )));
-        };
-        if &[m0, m1, m2, m3] != MAGIC {
-            return Err(SketchError::format(
-                "wrong magic: not a serialized sketchy sketch",
-            ));
-        }
-        if version != VERSION {
-            return Err(SketchError::format(format!(
-                "unknown format version {version} (this sketchy reads version {VERSION})"
-            )));
-        }
-        if found != kind as u8 {
-            let found = match found {
-                1 => Kind::CountMin.name(),
-                2 => Kind::TopK.name(),
-                3 => Kind::HyperLogLog.name(),
-                4 => Kind::DDSketch.name(),
-                5 => Kind::Kll.name(),
-                6 => Kind::DsHll.name(),
-                _ => "an unknown kind",
-            };
-            return Err(SketchError::format(format!(
-                "expected a {}, found {found}",
-                kind.name()
+                "expected a {}, found {}",
+                kind.name(),
+                found.map_or("an unknown kind", Kind::name)
             )));
         }
         Ok(Reader { rest })
@@ -218,74 +173,35 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Little-endian fields at fixed offsets of a foreign image (DataSketches' preambles), each read
-/// checked against the image's length.
-#[derive(Clone, Copy, Debug)]
-pub struct Image<'a>(pub &'a [u8]);
-
+/// The kind of a serialized sketch (`None`: a kind byte of no sketch of ours) and its payload,
+/// once the magic and the format version are checked.
 #[deny(
     clippy::indexing_slicing,
     clippy::arithmetic_side_effects,
     clippy::cast_possible_truncation
 )]
-impl<'a> Image<'a> {
-    /// `n` bytes from offset `at`.
-    pub fn bytes(self, at: usize, n: usize) -> Result<&'a [u8]> {
-        at.checked_add(n)
-            .and_then(|end| self.0.get(at..end))
-            .ok_or_else(|| {
-                SketchError::format(format!(
-                    "truncated: {n} bytes at offset {at} of a {}-byte image",
-                    self.0.len()
-                ))
-            })
+pub fn header(input: &[u8]) -> Result<(Option<Kind>, &[u8])> {
+    let [m0, m1, m2, m3, version, kind, ref rest @ ..] = *input else {
+        return Err(SketchError::format(format!(
+            "{} bytes is too short for a header",
+            input.len()
+        )));
+    };
+    if &[m0, m1, m2, m3] != MAGIC {
+        return Err(SketchError::format(
+            "wrong magic: not a serialized sketchy sketch",
+        ));
     }
-
-    /// `count` items of `size` bytes from offset `at`.
-    pub fn items(self, at: usize, count: usize, size: usize) -> Result<&'a [u8]> {
-        self.bytes(at, items_len(count, size)?)
+    if version != VERSION {
+        return Err(SketchError::format(format!(
+            "unknown format version {version} (this sketchy reads version {VERSION})"
+        )));
     }
-
-    /// Everything from offset `at` on.
-    pub fn from(self, at: usize) -> Result<&'a [u8]> {
-        self.0.get(at..).ok_or_else(|| {
-            SketchError::format(format!(
-                "truncated: offset {at} of a {}-byte image",
-                self.0.len()
-            ))
-        })
-    }
-
-    fn array<const N: usize>(self, at: usize) -> Result<[u8; N]> {
-        let mut out = [0u8; N];
-        out.copy_from_slice(self.bytes(at, N)?);
-        Ok(out)
-    }
-
-    pub fn u8(self, at: usize) -> Result<u8> {
-        let [b] = self.array(at)?;
-        Ok(b)
-    }
-
-    pub fn u16(self, at: usize) -> Result<u16> {
-        Ok(u16::from_le_bytes(self.array(at)?))
-    }
-
-    pub fn u32(self, at: usize) -> Result<u32> {
-        Ok(u32::from_le_bytes(self.array(at)?))
-    }
-
-    pub fn u64(self, at: usize) -> Result<u64> {
-        Ok(u64::from_le_bytes(self.array(at)?))
-    }
-
-    pub fn f64(self, at: usize) -> Result<f64> {
-        Ok(f64::from_le_bytes(self.array(at)?))
-    }
+    Ok((Kind::from_byte(kind), rest))
 }
 
 /// The bytes of `count` items of `size` bytes, or `InvalidFormat` when that overflows.
-fn items_len(count: usize, size: usize) -> Result<usize> {
+pub(crate) fn items_len(count: usize, size: usize) -> Result<usize> {
     count
         .checked_mul(size)
         .ok_or_else(|| SketchError::format(format!("{count} items of {size} bytes overflow")))
@@ -319,40 +235,4 @@ pub fn check(ok: bool, message: impl FnOnce() -> String) -> Result<()> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip_and_errors() {
-        let mut w = Writer::new(Kind::TopK, 16);
-        w.u32(7);
-        w.u64(u64::MAX);
-        w.f64(1.5);
-        let bytes = w.finish();
-        let mut r = Reader::new(&bytes, Kind::TopK).unwrap();
-        assert_eq!(r.u32("a").unwrap(), 7);
-        assert_eq!(r.u64("b").unwrap(), u64::MAX);
-        assert_eq!(r.f64("c").unwrap(), 1.5);
-        r.finish().unwrap();
-        assert!(Reader::new(&bytes, Kind::CountMin)
-            .unwrap_err()
-            .to_string()
-            .contains("found TopK"));
-        assert!(Reader::new(&bytes[..3], Kind::TopK).is_err());
-        let mut bad = bytes.clone();
-        bad[4] = 9;
-        assert!(Reader::new(&bad, Kind::TopK)
-            .unwrap_err()
-            .to_string()
-            .contains("version 9"));
-        let mut r = Reader::new(&bytes[..8], Kind::TopK).unwrap();
-        assert!(r
-            .u32("width")
-            .unwrap_err()
-            .to_string()
-            .contains("truncated: width"));
-        let r = Reader::new(&bytes, Kind::TopK).unwrap();
-        assert!(r.finish().is_err());
-    }
-}
+mod tests;

@@ -20,11 +20,12 @@
 //! a purge is a few linear passes: a histogram for the median, a subtraction, and a rebuild of the
 //! small table.
 
-use crate::count_min::Counts;
+use crate::sketch::Counts;
 use crate::error::{Result, SketchError};
-use crate::format::{check, Image, Kind, Reader, Writer};
+use crate::codec::{check, Image, Kind, Reader, Writer};
 use crate::hash::item_hash64;
-use crate::keys::{ItemKind, Keys};
+use crate::items::{ItemKind, Keys};
+use crate::sketch::Sketch;
 
 /// The most counters a summary may keep.
 pub const MAX_CAPACITY: u64 = 1 << 24;
@@ -803,6 +804,35 @@ impl TopK {
         sketch.total = total;
         sketch.offset = offset;
         Ok(sketch)
+    }
+}
+
+impl Sketch for TopK {
+    fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
+        TopK::update(self, keys, counts)
+    }
+    fn merge(&mut self, other: &Self) -> Result<()> {
+        TopK::merge(self, other)
+    }
+    fn to_bytes(&self) -> Vec<u8> {
+        TopK::to_bytes(self)
+    }
+    fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        TopK::from_bytes(bytes)
+    }
+    fn memory_size(&self) -> usize {
+        TopK::memory_size(self)
+    }
+    fn clear(&mut self) {
+        TopK::clear(self)
+    }
+    /// Counting an item costs about what reading it from a list does.
+    fn item_cost(&self) -> crate::parallel::Cost {
+        crate::parallel::Cost(100)
+    }
+    /// Past its capacity a summary's counts depend on the order of the items.
+    fn merge_is_ordered(&self) -> bool {
+        true
     }
 }
 
