@@ -6,14 +6,16 @@
 //! panic when a property fails, which is what libFuzzer (`fuzz_targets/`) and the corpus replay
 //! on stable (`tests/replay.rs`) report.
 
-use sketchy_core::count_min::{CountMinSketch, Counts};
-use sketchy_core::ddsketch::DDSketch;
-use sketchy_core::distinct::{Distinct, Hashing};
-use sketchy_core::ds_hll::{DsHll, Target};
-use sketchy_core::keys::{ItemKind, KeyBuffer};
-use sketchy_core::kll::Kll;
-use sketchy_core::read::{self, Column, Control, Format, Options, Sketches};
+use sketchy_core::count_min::CountMinSketch;
+use sketchy_core::hll::datasketches::DsHll;
+use sketchy_core::hll::ds_image::Target;
+use sketchy_core::hll::{Hashing, HyperLogLog};
+use sketchy_core::items::{ItemKind, KeyBuffer};
+use sketchy_core::quantiles::{DDSketch, Kll};
+use sketchy_core::read::{self, Column, Control, Format, Options, Sink};
+use sketchy_core::sketch::Counts;
 use sketchy_core::top_k::{DsItems, TopK};
+use sketchy_core::{AnySketch, Sketch};
 
 /// A few items of every kind, to update and query an accepted sketch with.
 fn probe_items() -> KeyBuffer {
@@ -46,11 +48,32 @@ fn round_trip<S>(
     );
 }
 
-pub fn cms_from_bytes(data: &[u8]) {
-    let Ok(mut s) = CountMinSketch::from_bytes(data) else {
+/// Any serialized sketch, through the registry: whatever family its kind byte names.
+pub fn from_bytes(data: &[u8]) {
+    let Ok(s) = AnySketch::from_bytes(data) else {
         return;
     };
-    round_trip(&s, CountMinSketch::to_bytes, CountMinSketch::from_bytes);
+    round_trip(&s, AnySketch::to_bytes, AnySketch::from_bytes);
+    let _ = (
+        s.memory_size(),
+        s.takes(),
+        s.merge_is_ordered(),
+        s.item_cost(),
+    );
+    let mut empty = s.empty_like();
+    empty
+        .merge(&s)
+        .expect("a sketch merges into an empty one like it");
+    match s {
+        AnySketch::CountMin(s) => exercise_cms(s),
+        AnySketch::TopK(s) => exercise_topk(s),
+        AnySketch::HyperLogLog(s) => exercise_distinct(s),
+        AnySketch::DDSketch(s) => exercise_ddsketch(s),
+        AnySketch::Kll(s) => exercise_kll(s),
+    }
+}
+
+fn exercise_cms(mut s: CountMinSketch) {
     let probe = probe_items();
     let keys = probe.keys();
     let mut out = vec![0; keys.len()];
@@ -72,14 +95,6 @@ pub fn cms_from_bytes(data: &[u8]) {
     }
 }
 
-pub fn topk_from_bytes(data: &[u8]) {
-    let Ok(s) = TopK::from_bytes(data) else {
-        return;
-    };
-    round_trip(&s, TopK::to_bytes, TopK::from_bytes);
-    exercise_topk(s);
-}
-
 fn exercise_topk(mut s: TopK) {
     for e in s.most_common(None) {
         let (lo, hi) = s.bounds(e.item);
@@ -95,15 +110,7 @@ fn exercise_topk(mut s: TopK) {
     round_trip(&s, TopK::to_bytes, TopK::from_bytes);
 }
 
-pub fn hll_from_bytes(data: &[u8]) {
-    let Ok(s) = Distinct::from_bytes(data) else {
-        return;
-    };
-    round_trip(&s, Distinct::to_bytes, Distinct::from_bytes);
-    exercise_distinct(s);
-}
-
-fn exercise_distinct(mut s: Distinct) {
+fn exercise_distinct(mut s: HyperLogLog) {
     let e = s.estimate();
     assert!(e.is_finite() && e >= 0.0, "estimate {e}");
     for k in 1..=3 {
@@ -113,14 +120,10 @@ fn exercise_distinct(mut s: Distinct) {
     let copy = s.clone();
     s.merge(&copy).expect("a sketch merges with itself");
     s.update(&probe_items().keys());
-    round_trip(&s, Distinct::to_bytes, Distinct::from_bytes);
+    round_trip(&s, HyperLogLog::to_bytes, HyperLogLog::from_bytes);
 }
 
-pub fn ddsketch_from_bytes(data: &[u8]) {
-    let Ok(mut s) = DDSketch::from_bytes(data) else {
-        return;
-    };
-    round_trip(&s, DDSketch::to_bytes, DDSketch::from_bytes);
+fn exercise_ddsketch(mut s: DDSketch) {
     for q in [0.0, 0.01, 0.5, 0.99, 1.0] {
         s.quantile(q).expect("a quantile of a valid q");
     }
@@ -137,12 +140,6 @@ pub fn ddsketch_from_bytes(data: &[u8]) {
     let _ = s.add(1.5, 2);
     let _ = s.add(-1e300, 1);
     round_trip(&s, DDSketch::to_bytes, DDSketch::from_bytes);
-}
-
-pub fn kll_from_bytes(data: &[u8]) {
-    let Ok(s) = Kll::from_bytes(data) else { return };
-    round_trip(&s, Kll::to_bytes, Kll::from_bytes);
-    exercise_kll(s);
 }
 
 fn exercise_kll(mut s: Kll) {
@@ -194,7 +191,7 @@ pub fn hll_from_datasketches(data: &[u8]) {
             }
         }
     }
-    exercise_distinct(Distinct::DataSketches(s));
+    exercise_distinct(HyperLogLog::DataSketches(s));
 }
 
 pub fn kll_from_datasketches(data: &[u8]) {
@@ -254,25 +251,27 @@ pub fn reader(data: &[u8]) {
         // Records longer than this are skipped: small enough for the fuzzer to reach.
         options.max_record = 24;
     }
-    let proto = Sketches {
-        hll: vec![
-            Distinct::new(8, 1, Hashing::Xxh3).expect("valid"),
-            Distinct::new(8, 0, Hashing::DataSketches).expect("valid"),
-        ],
-        cms: vec![CountMinSketch::new(64, 2, 1, false).expect("valid")],
-        top: vec![TopK::new(3, Some(8), 1).expect("valid")],
-        dd: vec![DDSketch::new(0.02, 64).expect("valid")],
-        kll: vec![Kll::new(8, 1).expect("valid")],
-    };
+    let sinks: Vec<Sink> = [
+        AnySketch::from(HyperLogLog::new(8, 1, Hashing::Xxh3).expect("valid")),
+        AnySketch::from(HyperLogLog::new(8, 0, Hashing::DataSketches).expect("valid")),
+        AnySketch::from(CountMinSketch::new(64, 2, 1, false).expect("valid")),
+        AnySketch::from(TopK::new(3, Some(8), 1).expect("valid")),
+        AnySketch::from(DDSketch::new(0.02, 64).expect("valid")),
+        AnySketch::from(Kll::new(8, 1).expect("valid")),
+    ]
+    .into_iter()
+    .map(Sink::Sketch)
+    .chain([Sink::Values(Vec::new())])
+    .collect();
     let control = Control::default();
-    let stream = read::read_slice(input, &options, &proto, &control);
+    let stream = read::read_slice(input, &options, &sinks, &control);
     // The same bytes as a regular file take the chunked reader, which must agree with the stream.
     let path = std::env::temp_dir().join(format!("sketchy-fuzz-{}.txt", std::process::id()));
     std::fs::write(&path, input).expect("write the input to a file");
     let file = read::read(
         &read::Source::Path(path.clone()),
         &options,
-        &proto,
+        &sinks,
         &Control::default(),
     );
     let _ = std::fs::remove_file(&path);
@@ -306,27 +305,40 @@ pub fn reader(data: &[u8]) {
         skipped > 0,
         "first problem without a skip, or the reverse"
     );
-    for t in &got.top {
-        assert!(
-            t.total() <= report.items,
-            "top-k counted more than the items read"
-        );
+    for sink in &got {
+        match sink {
+            Sink::Sketch(AnySketch::TopK(t)) => assert!(
+                t.total() <= report.items,
+                "top-k counted more than the items read"
+            ),
+            Sink::Sketch(AnySketch::CountMin(c)) => assert_eq!(
+                c.total(),
+                report.items,
+                "count-min total is not the items read"
+            ),
+            Sink::Values(v) => assert!(
+                v.len() as u64 <= report.items,
+                "more values than the items read"
+            ),
+            _ => {}
+        }
     }
-    for c in &got.cms {
-        assert_eq!(
-            c.total(),
-            report.items,
-            "count-min total is not the items read"
-        );
+    if let Some(warning) = &report.warning {
+        assert!(skipped > 0, "a warning without a skip: {warning}");
     }
 }
 
-/// Every sketch of a read, serialized.
-fn fingerprint(s: &Sketches) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = s.hll.iter().map(Distinct::to_bytes).collect();
-    out.extend(s.cms.iter().map(CountMinSketch::to_bytes));
-    out.extend(s.top.iter().map(TopK::to_bytes));
-    out.extend(s.dd.iter().map(DDSketch::to_bytes));
-    out.extend(s.kll.iter().map(Kll::to_bytes));
-    out
+/// Every sink of a read, serialized (the values sorted: their order is the threads').
+fn fingerprint(sinks: &[Sink]) -> Vec<Vec<u8>> {
+    sinks
+        .iter()
+        .map(|sink| match sink {
+            Sink::Sketch(s) => s.to_bytes(),
+            Sink::Values(v) => {
+                let mut v = v.clone();
+                v.sort_by(f64::total_cmp);
+                v.iter().flat_map(|x| x.to_le_bytes()).collect()
+            }
+        })
+        .collect()
 }

@@ -37,11 +37,7 @@ macro_rules! replay_tests {
 }
 
 replay_tests!(
-    cms_from_bytes,
-    topk_from_bytes,
-    hll_from_bytes,
-    ddsketch_from_bytes,
-    kll_from_bytes,
+    from_bytes,
     hll_from_datasketches,
     kll_from_datasketches,
     topk_from_datasketches,

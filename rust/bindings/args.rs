@@ -1,15 +1,15 @@
-//! Arguments shared by the sketches: counts, serialized bytes, and items given back to Python.
+//! Arguments shared by the classes: seeds, sizes and counts, serialized bytes, and parameters
+//! chosen by name (whose names and errors are the core's `FromStr`).
 
 use numpy::PyReadonlyArray1;
 use pyo3::exceptions::{PyOverflowError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView, PyString};
-use sketchy_core::count_min::Counts;
-use sketchy_core::{ItemKind, Sketch};
+use pyo3::types::{PyBool, PyByteArray, PyBytes, PyFloat, PyInt, PyMemoryView};
+use sketchy_core::sketch::Counts;
 
-use crate::items::{type_name, Batch, Cost};
-use crate::shared::Shared;
+use crate::convert::item::type_name;
+use crate::errors::IntoPyResult;
 
 /// A non-negative integer argument `name` no larger than `max`: an int or an integer-like object
 /// (numpy ints), not a bool or a float. Seeds and counts.
@@ -91,18 +91,6 @@ impl<'py> CountsArg<'py> {
     }
 }
 
-/// `update(items, counts)` of a sketch that counts: all or nothing (see [`Batch::add_to`]).
-pub fn update_counted<S: Sketch>(
-    sketch: &Shared<S>,
-    items: &Bound<'_, PyAny>,
-    counts: Option<&Bound<'_, PyAny>>,
-    cost: Cost,
-) -> PyResult<()> {
-    let batch = Batch::extract(items)?;
-    let counts = CountsArg::extract(counts)?;
-    batch.add_to(items.py(), sketch, counts.view()?, cost)
-}
-
 /// The bytes given to `from_bytes`: bytes, bytearray or memoryview.
 pub fn bytes_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     if let Ok(b) = data.cast::<PyBytes>() {
@@ -124,22 +112,7 @@ pub fn bytes_arg(data: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     )))
 }
 
-/// An item as the Python object it came from (str, bytes, int or float).
-pub fn item_object<'py>(
-    py: Python<'py>,
-    kind: ItemKind,
-    bytes: &[u8],
-) -> PyResult<Bound<'py, PyAny>> {
-    let eight = || -> [u8; 8] {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(&bytes[..8.min(bytes.len())]);
-        b
-    };
-    Ok(match kind {
-        ItemKind::Str => PyString::new(py, &String::from_utf8_lossy(bytes)).into_any(),
-        ItemKind::Bytes => PyBytes::new(py, bytes).into_any(),
-        ItemKind::Int => PyInt::new(py, i64::from_le_bytes(eight())).into_any(),
-        ItemKind::UInt => PyInt::new(py, u64::from_le_bytes(eight())).into_any(),
-        ItemKind::Float => PyFloat::new(py, f64::from_le_bytes(eight())).into_any(),
-    })
+/// A parameter given by name (`hash="datasketches"`): ValueError listing the valid names otherwise.
+pub fn name_arg<T: std::str::FromStr<Err = sketchy_core::SketchError>>(name: &str) -> PyResult<T> {
+    name.parse::<T>().py()
 }

@@ -5,15 +5,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use sketchy_core::count_min::CountMinSketch;
 
-use crate::args::seed_arg;
-use crate::args::{count_arg, size_arg, update_counted};
-use crate::errors::IntoPyResult;
-use crate::items::{with_item, Batch, Cost};
+use sketchy_core::Sketch;
 
-/// Counting an item (a 128-bit hash, `depth` counters) next to reading it from a list.
-const COST: Cost = Cost(85);
+use crate::args::{count_arg, seed_arg, size_arg};
+use crate::convert::batch::Batch;
+use crate::convert::item::with_item;
+use crate::errors::IntoPyResult;
 use crate::shared::Shared;
-use crate::sketch_methods::sketch_methods;
+use crate::sketch::{sketch_class, update_counted};
 
 /// Frequencies of the items of a stream in ``width × depth`` counters, never below the true count.
 ///
@@ -156,7 +155,7 @@ impl PyCountMinSketch {
     /// error (a bad item or count) the sketch is as it was.
     #[pyo3(signature = (items, counts = None))]
     fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        update_counted(&self.inner, items, counts, COST)
+        update_counted(&self.inner, items, counts)
     }
 
     fn __getitem__(&self, item: &Bound<'_, PyAny>) -> PyResult<u64> {
@@ -176,7 +175,7 @@ impl PyCountMinSketch {
         let mut out = vec![0u64; batch.len()?];
         let sketch = self.inner.lock_for_python(py)?;
         let inner: &CountMinSketch = &sketch;
-        batch.pipelined(py, COST, |start, keys| {
+        batch.pipelined(py, inner.item_cost(), |start, keys| {
             inner.estimate_many(keys, &mut out[start..start + keys.len()])
         })?;
         Ok(out.into_pyarray(py).into_any())
@@ -203,4 +202,4 @@ impl PyCountMinSketch {
     }
 }
 
-sketch_methods!(PyCountMinSketch, CountMinSketch, __add__, __iadd__);
+sketch_class!(PyCountMinSketch, CountMinSketch, __add__, __iadd__);

@@ -8,10 +8,12 @@ use pyo3::prelude::*;
 use sketchy_core::hash::{hash_many_128, hash_many_32, hash_many_64, Width};
 use sketchy_core::Algorithm;
 
-use crate::args::seed_arg;
-use crate::errors::IntoPyResult;
+use sketchy_core::parallel::Cost;
+
+use crate::args::{name_arg, seed_arg};
+use crate::convert::batch::Batch;
+use crate::convert::item::with_item;
 use crate::fastcall;
-use crate::items::{with_item, Batch, Cost};
 
 /// The single-key functions, as (name, algorithm, docstring). Each is registered as a raw
 /// `METH_FASTCALL` function (see `fastcall.rs`) running [`single_key`].
@@ -161,7 +163,7 @@ pub fn hash_many<'py>(
     seed: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = keys.py();
-    let algorithm = Algorithm::from_name(algorithm).py()?;
+    let algorithm: Algorithm = name_arg(algorithm)?;
     let seed = seed_arg(seed, algorithm.max_seed())?;
     let batch = Batch::extract(keys)?;
     let n = batch.len()?;

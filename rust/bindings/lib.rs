@@ -1,18 +1,29 @@
 //! `sketchy._native`: the compiled half of sketchy. Glue only: argument extraction, GIL release and
 //! error mapping around `sketchy_core`. Users import from `sketchy`, not from here.
+//!
+//! - `convert/`: Python objects to the core's views (one item, a batch, a list's raw items,
+//!   `FeatureHasher`'s observations); `pipeline`: the GIL and lock choreography of a batch;
+//!   `shared`: the lock every sketch class holds its core sketch behind;
+//! - `sketch`: what every sketch class shares, and the class list from the core's registry;
+//! - one file per Python class or function family: `count_min`, `top_k`, `hyperloglog`,
+//!   `ddsketch`, `kll` (with `quantile`), `hashing` (`fastcall` for the single-key functions),
+//!   `feature_hasher`, `text`, `read`.
 
 mod args;
+mod convert;
 mod count_min;
+mod ddsketch;
 mod errors;
 mod fastcall;
-mod feature_hashing;
+mod feature_hasher;
 mod hashing;
-mod hll;
-mod items;
-mod quantiles;
+mod hyperloglog;
+mod kll;
+mod pipeline;
+mod quantile;
 mod read;
 mod shared;
-mod sketch_methods;
+mod sketch;
 mod text;
 mod top_k;
 
@@ -36,18 +47,15 @@ static JEMALLOC_CONF: &[u8; 23] = b"background_thread:true\0";
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::add_single_key_functions(m)?;
     m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;
-    m.add_class::<feature_hashing::PyFeatureHashing>()?;
-    m.add_class::<count_min::PyCountMinSketch>()?;
-    m.add_class::<top_k::PyTopK>()?;
-    m.add_class::<hll::PyHyperLogLog>()?;
-    m.add_class::<quantiles::PyDDSketch>()?;
-    m.add_class::<quantiles::PyKll>()?;
+    m.add_function(wrap_pyfunction!(read::update_from_py, m)?)?;
+    sketch::add_classes(m)?;
     m.add_class::<read::PyReadReport>()?;
+    m.add_class::<feature_hasher::PyFeatureHashing>()?;
     m.add_class::<text::PyTextHashing>()?;
-    m.add_function(wrap_pyfunction!(read::update_from, m)?)?;
-    m.add(
-        "ALGORITHMS",
-        sketchy_core::Algorithm::ALL.map(|a| a.name()).to_vec(),
-    )?;
+    let algorithms: Vec<&str> = sketchy_core::Algorithm::ALL
+        .iter()
+        .map(|a| a.name())
+        .collect();
+    m.add("ALGORITHMS", algorithms)?;
     Ok(())
 }

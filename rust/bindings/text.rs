@@ -6,26 +6,17 @@ use numpy::IntoPyArray;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
-use sketchy_core::feature_hashing::FeatureHasher;
-use sketchy_core::parallel;
-use sketchy_core::text::{Analyzer, CharSet, Dtype, Matrix, Norm, Scratch, TextHasher, Values};
+use sketchy_core::vectorize::csr::{self, Index};
+use sketchy_core::vectorize::feature_hashing::FeatureHasher;
+use sketchy_core::vectorize::matrix::{Matrix, Values};
+use sketchy_core::vectorize::text::{CharSet, Scratch, TextHasher};
 
+use crate::args::name_arg;
 use crate::errors::IntoPyResult;
-
-/// Documents per thread below which a batch stays on one thread.
-const PARALLEL_MIN: usize = 256;
 
 #[pyclass(module = "sketchy._native", name = "TextHashing", frozen)]
 pub struct PyTextHashing {
     inner: TextHasher,
-}
-
-fn parse<T: Copy>(name: &str, value: &str, options: &[(&str, T)]) -> PyResult<T> {
-    options
-        .iter()
-        .find(|(n, _)| *n == value)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| PyValueError::new_err(format!("{name}: unknown value {value:?}")))
 }
 
 #[pymethods]
@@ -49,29 +40,9 @@ impl PyTextHashing {
         binary: bool,
         norm: Option<&str>,
     ) -> PyResult<Self> {
-        let analyzer = parse(
-            "analyzer",
-            analyzer,
-            &[
-                ("word", Analyzer::Word),
-                ("char", Analyzer::Char),
-                ("char_wb", Analyzer::CharWb),
-            ],
-        )?;
-        let dtype = parse(
-            "dtype",
-            dtype,
-            &[
-                ("float64", Dtype::F64),
-                ("float32", Dtype::F32),
-                ("int64", Dtype::I64),
-                ("int32", Dtype::I32),
-            ],
-        )?;
-        let norm = match norm {
-            None => Norm::None,
-            Some(n) => parse("norm", n, &[("l1", Norm::L1), ("l2", Norm::L2)])?,
-        };
+        let analyzer = name_arg(analyzer)?;
+        let dtype = name_arg(dtype)?;
+        let norm = norm.map(name_arg).transpose()?;
         let hasher = FeatureHasher::new(n_features, alternate_sign, 0).py()?;
         let inner = TextHasher::new(
             hasher,
@@ -106,26 +77,9 @@ impl PyTextHashing {
             .iter()
             .map(|s| s.to_str())
             .collect::<PyResult<_>>()?;
-        let hasher = &self.inner;
-        let texts = &texts;
         // The objects stay alive (and immutable) in `objects` while the GIL is released.
-        let parts = py.detach(|| {
-            let plan = parallel::plan(texts.len(), PARALLEL_MIN);
-            // Shares of equal bytes, not of equal documents: documents' lengths vary a lot.
-            let cuts = byte_shares(texts, plan.threads.max(1));
-            let run = |t: usize| {
-                hasher.matrix(
-                    texts[cuts[t]..cuts[t + 1]].iter().copied(),
-                    &mut Scratch::default(),
-                )
-            };
-            let (first, rest) =
-                parallel::for_each_share(plan.threads, plan.threads, |_| run(0), |t, _| run(t));
-            let mut parts = vec![first];
-            parts.extend(rest);
-            parts
-        });
-        arrays(py, concat(parts))
+        let matrix = py.detach(|| self.inner.matrix_of(&texts));
+        arrays(py, matrix)
     }
     /// transform_tokens(rows) -> (indptr, indices, data)
     ///
@@ -196,25 +150,17 @@ impl PyTextHashing {
 
 /// The matrix as the numpy arrays of a `csr_matrix`: int32 indptr while the entries fit.
 fn arrays<'py>(py: Python<'py>, m: Matrix) -> PyResult<Bound<'py, PyTuple>> {
-    let Matrix {
-        indptr,
-        indices,
-        values,
-    } = m;
-    let nnz = indices.len();
-    let indptr: Bound<'py, PyAny> = if nnz <= i32::MAX as usize {
-        let narrow: Vec<i32> = indptr.iter().map(|&v| v as i32).collect();
-        narrow.into_pyarray(py).into_any()
-    } else {
-        indptr.into_pyarray(py).into_any()
+    let indptr: Bound<'py, PyAny> = match csr::indptr(m.indptr) {
+        Index::I32(v) => v.into_pyarray(py).into_any(),
+        Index::I64(v) => v.into_pyarray(py).into_any(),
     };
-    let data: Bound<'py, PyAny> = match values {
+    let data: Bound<'py, PyAny> = match m.values {
         Values::F64(v) => v.into_pyarray(py).into_any(),
         Values::F32(v) => v.into_pyarray(py).into_any(),
         Values::I64(v) => v.into_pyarray(py).into_any(),
         Values::I32(v) => v.into_pyarray(py).into_any(),
     };
-    PyTuple::new(py, [indptr, indices.into_pyarray(py).into_any(), data])
+    PyTuple::new(py, [indptr, m.indices.into_pyarray(py).into_any(), data])
 }
 
 fn fill<'py, T: Copy + IntoPyObject<'py>>(
@@ -226,51 +172,4 @@ fn fill<'py, T: Copy + IntoPyObject<'py>>(
         out.set_item(i, v)?;
     }
     Ok(())
-}
-
-/// The threads' matrices, one after the other.
-fn concat(parts: Vec<Matrix>) -> Matrix {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
-        return Matrix {
-            indptr: vec![0],
-            indices: Vec::new(),
-            values: Values::F64(Vec::new()),
-        };
-    };
-    let (mut indptr, mut indices, mut values) = (first.indptr, first.indices, first.values);
-    for part in parts {
-        let base = indices.len() as i64;
-        indptr.extend(part.indptr[1..].iter().map(|&p| p + base));
-        indices.extend(part.indices);
-        match (&mut values, part.values) {
-            (Values::F64(a), Values::F64(b)) => a.extend(b),
-            (Values::F32(a), Values::F32(b)) => a.extend(b),
-            (Values::I64(a), Values::I64(b)) => a.extend(b),
-            (Values::I32(a), Values::I32(b)) => a.extend(b),
-            _ => unreachable!("every part has the hasher's dtype"),
-        }
-    }
-    Matrix {
-        indptr,
-        indices,
-        values,
-    }
-}
-
-/// Where to cut `texts` into `shares` runs of about the same number of bytes: `shares + 1`
-/// increasing indices from 0 to `texts.len()`.
-fn byte_shares(texts: &[&str], shares: usize) -> Vec<usize> {
-    let total: usize = texts.iter().map(|t| t.len() + 1).sum();
-    let mut cuts = vec![0];
-    let mut bytes = 0;
-    for (i, t) in texts.iter().enumerate() {
-        if cuts.len() < shares && bytes >= total * cuts.len() / shares {
-            cuts.push(i);
-        }
-        bytes += t.len() + 1;
-    }
-    cuts.resize(shares, texts.len());
-    cuts.push(texts.len());
-    cuts
 }

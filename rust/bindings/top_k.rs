@@ -5,15 +5,11 @@ use pyo3::types::{PyList, PyTuple};
 use sketchy_core::top_k::{DsItems, TopK};
 use sketchy_core::ItemKind;
 
-use crate::args::seed_arg;
-use crate::args::{count_arg, item_object, size_arg, update_counted};
+use crate::args::{bytes_arg, count_arg, name_arg, seed_arg, size_arg};
+use crate::convert::item::{item_object, with_item};
 use crate::errors::IntoPyResult;
-use crate::items::{with_item, Cost};
-
-/// Counting an item costs about what reading it from a list does: the counting thread reads none.
-const COST: Cost = Cost(100);
 use crate::shared::Shared;
-use crate::sketch_methods::sketch_methods;
+use crate::sketch::{sketch_class, update_counted};
 
 /// The most frequent items of a stream, with a guaranteed error: a mergeable Misra–Gries summary.
 ///
@@ -102,7 +98,7 @@ impl PyTopK {
     /// Counts every item of a batch, like ``CountMinSketch.update``; all or nothing.
     #[pyo3(signature = (items, counts = None))]
     fn update(&self, items: &Bound<'_, PyAny>, counts: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        update_counted(&self.inner, items, counts, COST)
+        update_counted(&self.inner, items, counts)
     }
 
     /// The ``n`` most frequent items (``k`` by default) as ``(item, count)``, most frequent first,
@@ -113,12 +109,11 @@ impl PyTopK {
         // Copied out under the lock, turned into Python objects after it (which may run Python code).
         let entries: Vec<(ItemKind, Vec<u8>, u64)> = {
             let sketch = self.inner.lock(py)?;
-            let offset = sketch.offset();
             let n = n.unwrap_or(sketch.k() as usize);
             sketch
                 .most_common(Some(n))
                 .iter()
-                .map(|e| (e.kind, e.item.to_vec(), e.count + offset))
+                .map(|e| (e.kind, e.item.to_vec(), e.upper))
                 .collect()
         };
         let pairs = entries
@@ -169,7 +164,7 @@ impl PyTopK {
         py: Python<'py>,
         items: &str,
     ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-        let items = ds_items(items)?;
+        let items: DsItems = name_arg(items)?;
         let image = self.inner.lock(py)?.to_datasketches(items).py()?;
         Ok(pyo3::types::PyBytes::new(py, &image))
     }
@@ -187,10 +182,10 @@ impl PyTopK {
         k: Option<i64>,
         seed: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let items = ds_items(items)?;
+        let items: DsItems = name_arg(items)?;
         let seed = seed_arg(seed, u64::MAX)?;
         let k = k.map(|k| size_arg("k", k)).transpose()?;
-        let data = crate::args::bytes_arg(data)?;
+        let data = bytes_arg(data)?;
         Ok(TopK::from_datasketches(&data, items, k, seed).py()?.into())
     }
 
@@ -215,14 +210,4 @@ impl PyTopK {
     }
 }
 
-sketch_methods!(PyTopK, TopK, __add__, __iadd__);
-
-fn ds_items(items: &str) -> PyResult<DsItems> {
-    match items {
-        "str" => Ok(DsItems::Strings),
-        "int" => Ok(DsItems::Longs),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "items: must be 'str' or 'int', got {other:?}"
-        ))),
-    }
-}
+sketch_class!(PyTopK, TopK, __add__, __iadd__);

@@ -34,13 +34,10 @@ macro_rules! named {
 
 /// `InvalidParameter`: `parameter` must be one of `valid`, and was `got`.
 pub fn unknown(parameter: &'static str, got: &str, valid: &[&str]) -> crate::error::SketchError {
-    let quoted: Vec<String> = valid.iter().map(|v| format!("'{v}'")).collect();
-    let choices = match quoted.split_last() {
-        Some((last, [])) => last.clone(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-        None => String::new(),
-    };
-    crate::error::SketchError::parameter(parameter, format!("must be {choices}, got {got:?}"))
+    crate::error::SketchError::parameter(
+        parameter,
+        format!("unknown {parameter} {got:?}; valid: {}", valid.join(", ")),
+    )
 }
 
 #[cfg(test)]
@@ -60,6 +57,9 @@ mod tests {
             assert_eq!(f.name().parse::<Fruit>(), Ok(f));
         }
         let err = "kiwi".parse::<Fruit>().map(|_| ()).unwrap_err().to_string();
-        assert_eq!(err, "fruit: must be 'apple', 'pear' or 'fig', got \"kiwi\"");
+        assert_eq!(
+            err,
+            "fruit: unknown fruit \"kiwi\"; valid: apple, pear, fig"
+        );
     }
 }

@@ -235,7 +235,9 @@ mod tests {
         let mut cms = sketches[0].clone();
         let err = cms.merge(&sketches[1]).unwrap_err().to_string();
         assert!(err.contains("different sketch"), "{err}");
-        let err = AnySketch::from_bytes(b"SKCH\x01\x63").unwrap_err().to_string();
+        let err = AnySketch::from_bytes(b"SKCH\x01\x63")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("unknown sketch kind 99"), "{err}");
         assert!(AnySketch::from_bytes(b"nope").is_err());
     }

@@ -117,11 +117,7 @@ impl Counts<'_> {
 
 /// Calls `add` with the runs of items of a positive count, each as a batch: what a distinct-count
 /// sketch does with counts.
-pub fn each_counted_run(
-    keys: &Keys,
-    counts: Counts,
-    mut add: impl FnMut(&Keys),
-) -> Result<()> {
+pub fn each_counted_run(keys: &Keys, counts: Counts, mut add: impl FnMut(&Keys)) -> Result<()> {
     match counts {
         Counts::Each(0) => Ok(()),
         Counts::Each(_) => {

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use sketchy_core::count_min::CountMinSketch;
-use sketchy_core::quantiles::DDSketch;
 use sketchy_core::hll::HyperLogLog;
 use sketchy_core::items::{encode_f64, encode_int};
+use sketchy_core::quantiles::DDSketch;
 use sketchy_core::quantiles::Kll;
 use sketchy_core::top_k::TopK;
 use sketchy_core::{AnySketch, Family, ItemKind, Sketch};

@@ -69,4 +69,3 @@ impl<'a> Image<'a> {
         Ok(f64::from_le_bytes(self.array(at)?))
     }
 }
-

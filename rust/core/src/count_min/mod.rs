@@ -15,8 +15,8 @@
 //! total) and an addition that would push it past `2**64 - 1` is refused with `Overflow`, leaving the
 //! sketch unchanged.
 
-use crate::error::{Result, SketchError};
 use crate::codec::{check, Kind, Reader, Writer};
+use crate::error::{Result, SketchError};
 use crate::hash::{item_hash128, Xxh3x128};
 use crate::items::Keys;
 use crate::parallel;

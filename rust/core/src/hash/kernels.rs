@@ -48,7 +48,11 @@ pub fn hash_words<T: Word, H: ItemHash>(values: &[T], hash: &H, out: &mut [Slot<
 
 /// Calls `f` with the hash of every number, in order, hashed a block at a time by [`hash_words`].
 #[inline(always)]
-pub(crate) fn for_each_word_hash<T: Word, H: ItemHash>(values: &[T], hash: &H, mut f: impl FnMut(H::Output)) {
+pub(crate) fn for_each_word_hash<T: Word, H: ItemHash>(
+    values: &[T],
+    hash: &H,
+    mut f: impl FnMut(H::Output),
+) {
     const BLOCK: usize = 256;
     let mut hashes = [Slot::new(H::Output::default()); BLOCK];
     for block in values.chunks(BLOCK) {

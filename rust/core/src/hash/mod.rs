@@ -15,8 +15,8 @@ use crate::error::{Result, SketchError};
 use crate::items::{Keys, Slot};
 use crate::parallel;
 use kernels::append;
-use xxhash_rust::{xxh32, xxh64};
 pub use xxh3::{Xxh3x128, Xxh3x64};
+use xxhash_rust::{xxh32, xxh64};
 
 /// A hash function, by the name users pass to `hash_many(algorithm=...)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +101,6 @@ impl Algorithm {
         }
     }
 }
-
 
 /// Appends the hash of every key with a 32-bit algorithm to `out`.
 pub fn hash_many_32(
@@ -203,7 +202,6 @@ pub trait ItemHash: Sync {
         }
     }
 }
-
 
 /// A 128-bit hash as the `[low, high]` pair `hash_many` returns.
 struct Pair<H>(H);

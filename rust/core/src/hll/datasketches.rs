@@ -9,7 +9,9 @@
 //! the updates arrive in order, and DataSketches' composite estimator after a union. Registers
 //! are kept as bytes (HLL_8); HLL_4 and HLL_6 exist only in images, and give the same estimates.
 
-use super::ds_estimate::{composite_estimate, coupon_estimate, coupon_interpolation, relative_error};
+use super::ds_estimate::{
+    composite_estimate, coupon_estimate, coupon_interpolation, relative_error,
+};
 use crate::error::{Result, SketchError};
 use crate::float::pow2;
 use crate::hash::murmur3::murmur3_x64_128_inline;

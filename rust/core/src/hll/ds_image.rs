@@ -23,10 +23,15 @@ const OUT_OF_ORDER_FLAG: u8 = 16;
 /// The register types of an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
+    /// 4-bit registers and an exception table (DataSketches' default).
     Hll4,
+    /// 6-bit registers.
     Hll6,
+    /// 8-bit registers (what Spark writes).
     Hll8,
 }
+
+crate::named!(Target, "target", { Hll4 => "HLL_4", Hll6 => "HLL_6", Hll8 => "HLL_8" });
 
 impl Target {
     fn code(self) -> u8 {

@@ -181,10 +181,9 @@ impl HyperLogLog {
             let mut r = Reader::new(bytes, Kind::DsHyperLogLog)?;
             let image = r.take(r.remaining(), "image")?;
             let d = DsHll::from_datasketches(image)?;
-            check(
-                d.to_datasketches(Target::Hll8, false) == image,
-                || "not the image this sketch writes".into(),
-            )?;
+            check(d.to_datasketches(Target::Hll8, false) == image, || {
+                "not the image this sketch writes".into()
+            })?;
             return Ok(HyperLogLog::DataSketches(d));
         }
         Ok(HyperLogLog::Xxh3(Xxh3Hll::from_bytes(bytes)?))

@@ -18,13 +18,13 @@
 //!   estimator (Ertl 2017), free of the 2007 estimator's mid-range bias and of empirical tables.
 //!   Merging two sparse sketches stays exact, and keeps HIP.
 
+use super::estimate::ertl_estimate;
+use crate::codec::{check, le_u32s, Kind, Reader, Writer};
 use crate::error::{Result, SketchError};
 use crate::float::pow2;
-use crate::codec::{check, le_u32s, Kind, Reader, Writer};
 use crate::hash::{item_hash64, Xxh3x64};
 use crate::items::Keys;
 use crate::parallel;
-use super::estimate::ertl_estimate;
 
 pub const MIN_PRECISION: u8 = 4;
 pub const MAX_PRECISION: u8 = 18;

@@ -88,33 +88,64 @@ pub fn word_of(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(word)
 }
 
-/// A number's canonical 8 bytes as a little-endian `u64` (see the module docs).
+/// A number of a numeric batch: its canonical 8 bytes as a little-endian `u64` (see the module
+/// docs), its item kind, and its value as a float64 (what the quantile sketches take).
 pub trait Word: Copy + Send + Sync {
+    /// The canonical 8 bytes, as a little-endian `u64`.
     fn word(self) -> u64;
+    /// The kind of item it is.
+    fn kind(self) -> ItemKind;
+    /// `float(x)`: integers rounded to the nearest float64.
+    fn to_f64(self) -> f64;
 }
 
-macro_rules! word_by {
-    ($($t:ty => $e:expr),* $(,)?) => {
+macro_rules! words {
+    ($($t:ty => $word:expr, $kind:expr, $f64:expr;)*) => {
         $(impl Word for $t {
             #[inline(always)]
             fn word(self) -> u64 {
-                $e(self)
+                $word(self)
+            }
+            #[inline(always)]
+            fn kind(self) -> ItemKind {
+                $kind(self)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                $f64(self)
             }
         })*
     };
 }
 
-word_by! {
-    i8 => |v| i64::from(v) as u64,
-    i16 => |v| i64::from(v) as u64,
-    i32 => |v| i64::from(v) as u64,
-    i64 => |v| v as u64,
-    u8 => u64::from,
-    u16 => u64::from,
-    u32 => u64::from,
-    u64 => |v| v,
-    f32 => |v| canonical_f64_bits(f64::from(v)),
-    f64 => canonical_f64_bits,
+const fn int(_: impl Copy) -> ItemKind {
+    ItemKind::Int
+}
+
+const fn float(_: impl Copy) -> ItemKind {
+    ItemKind::Float
+}
+
+/// `UInt` past `i64::MAX`, as a Python int of that value is.
+fn uint(v: impl Into<u64>) -> ItemKind {
+    if v.into() > i64::MAX as u64 {
+        ItemKind::UInt
+    } else {
+        ItemKind::Int
+    }
+}
+
+words! {
+    i8 => |v| i64::from(v) as u64, int, f64::from;
+    i16 => |v| i64::from(v) as u64, int, f64::from;
+    i32 => |v| i64::from(v) as u64, int, f64::from;
+    i64 => |v| v as u64, int, |v| v as f64;
+    u8 => u64::from, uint, f64::from;
+    u16 => u64::from, uint, f64::from;
+    u32 => u64::from, uint, f64::from;
+    u64 => |v| v, uint, |v| v as f64;
+    f32 => |v| canonical_f64_bits(f64::from(v)), float, f64::from;
+    f64 => canonical_f64_bits, float, |v| v;
 }
 
 /// A number written as text, as Python's `float()` reads it (surrounding whitespace allowed,

@@ -4,7 +4,7 @@
 use crate::error::{Result, SketchError};
 use crate::hash::kernels::{for_each_word_hash, hash_words};
 use crate::hash::ItemHash;
-use crate::items::encoding::{encode_f64, encode_i64, encode_u64, parse_number, ItemKind};
+use crate::items::encoding::{parse_number, word_of, ItemKind, Word};
 
 /// An output slot that hashing writes once: a large output need not be zeroed first.
 pub type Slot<T> = std::mem::MaybeUninit<T>;
@@ -103,37 +103,76 @@ pub enum Kinds<'a> {
     PerItem(&'a [ItemKind]),
 }
 
-/// A batch of items, borrowed from the caller's buffers. Construct with the checked constructors;
-/// iteration never fails afterwards.
-#[derive(Clone, Copy, Debug)]
-pub enum Keys<'a> {
-    I8(&'a [i8]),
-    I16(&'a [i16]),
-    I32(&'a [i32]),
-    I64(&'a [i64]),
-    U8(&'a [u8]),
-    U16(&'a [u16]),
-    U32(&'a [u32]),
-    U64(&'a [u64]),
-    F32(&'a [f32]),
-    F64(&'a [f64]),
-    /// Variable-width items (Arrow layout).
-    Var {
-        data: &'a [u8],
-        offsets: Offsets<'a>,
-        kinds: Kinds<'a>,
-    },
-    /// numpy `S<width>`: fixed-width bytes, trailing NUL bytes stripped (as numpy does).
-    FixedBytes {
-        data: &'a [u8],
-        width: usize,
-    },
-    /// numpy `U<width>`: fixed-width UCS-4, trailing NULs stripped, encoded to UTF-8.
-    FixedUcs4 {
-        data: &'a [u32],
-        width: usize,
-    },
+/// The numeric element types a batch may hold, once: `(Keys variant, Rust type, numpy kind,
+/// itemsize)`. `for_each_number_type!(callback!(args))` calls `callback!(args table)`: the core
+/// makes [`Keys`] of it and the bindings their numpy dtype table.
+#[macro_export]
+macro_rules! for_each_number_type {
+    ($callback:ident ! ($($arg:tt)*)) => {
+        $callback! {
+            $($arg)*
+            (I8, i8, b'i', 1) (I16, i16, b'i', 2) (I32, i32, b'i', 4) (I64, i64, b'i', 8)
+            (U8, u8, b'u', 1) (U16, u16, b'u', 2) (U32, u32, b'u', 4) (U64, u64, b'u', 8)
+            (F32, f32, b'f', 4) (F64, f64, b'f', 8)
+        }
+    };
 }
+
+/// Makes [`Keys`] from the table, and `match_numbers!` / `map_numbers!`, which match its numeric
+/// variants in one arm (`$d` is a `$`, for the inner macros).
+macro_rules! keys_of {
+    ($d:tt $(($variant:ident, $ty:ty, $kind:literal, $size:literal))+) => {
+        /// A batch of items, borrowed from the caller's buffers. Construct with the checked
+        /// constructors; iteration never fails afterwards.
+        #[derive(Clone, Copy, Debug)]
+        pub enum Keys<'a> {
+            $(
+                #[doc = concat!("Numbers of type `", stringify!($ty), "` (a numpy or Arrow array).")]
+                $variant(&'a [$ty]),
+            )+
+            /// Variable-width items (Arrow layout).
+            Var {
+                data: &'a [u8],
+                offsets: Offsets<'a>,
+                kinds: Kinds<'a>,
+            },
+            /// numpy `S<width>`: fixed-width bytes, trailing NUL bytes stripped (as numpy does).
+            FixedBytes {
+                data: &'a [u8],
+                width: usize,
+            },
+            /// numpy `U<width>`: fixed-width UCS-4, trailing NULs stripped, encoded to UTF-8.
+            FixedUcs4 {
+                data: &'a [u32],
+                width: usize,
+            },
+        }
+
+        /// `match $keys { ... }` with every numeric variant in the first arm, the slice bound to
+        /// `$a` (a `&[T]` of the variant's type, `T: Word`), then the other arms.
+        macro_rules! match_numbers {
+            ($d keys:expr, $d a:ident => $d numeric:expr, $d ($d rest:tt)*) => {
+                match $d keys {
+                    $(Keys::$variant($d a) => $d numeric,)+
+                    $d ($d rest)*
+                }
+            };
+        }
+
+        /// `match $keys { ... }` that maps a numeric variant's slice `$a` to a slice of the same
+        /// variant, then the other arms.
+        macro_rules! map_numbers {
+            ($d keys:expr, $d a:ident => $d slice:expr, $d ($d rest:tt)*) => {
+                match $d keys {
+                    $(Keys::$variant($d a) => Keys::$variant($d slice),)+
+                    $d ($d rest)*
+                }
+            };
+        }
+    };
+}
+
+for_each_number_type!(keys_of!($));
 
 impl<'a> Keys<'a> {
     /// A variable-width column; checks that the offsets are in order and inside `data`.
@@ -220,17 +259,7 @@ impl<'a> Keys<'a> {
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            Keys::I8(a) => a.len(),
-            Keys::I16(a) => a.len(),
-            Keys::I32(a) => a.len(),
-            Keys::I64(a) => a.len(),
-            Keys::U8(a) => a.len(),
-            Keys::U16(a) => a.len(),
-            Keys::U32(a) => a.len(),
-            Keys::U64(a) => a.len(),
-            Keys::F32(a) => a.len(),
-            Keys::F64(a) => a.len(),
+        match_numbers! { self, a => a.len(),
             Keys::Var { offsets, .. } => offsets.len() - 1,
             Keys::FixedBytes { data, width } => data.len() / width,
             Keys::FixedUcs4 { data, width } => data.len() / width,
@@ -244,17 +273,7 @@ impl<'a> Keys<'a> {
     /// The items `range` of the batch (which must lie inside it), as a batch of their own.
     pub fn sub(&self, range: std::ops::Range<usize>) -> Keys<'a> {
         let r = range;
-        match *self {
-            Keys::I8(a) => Keys::I8(&a[r]),
-            Keys::I16(a) => Keys::I16(&a[r]),
-            Keys::I32(a) => Keys::I32(&a[r]),
-            Keys::I64(a) => Keys::I64(&a[r]),
-            Keys::U8(a) => Keys::U8(&a[r]),
-            Keys::U16(a) => Keys::U16(&a[r]),
-            Keys::U32(a) => Keys::U32(&a[r]),
-            Keys::U64(a) => Keys::U64(&a[r]),
-            Keys::F32(a) => Keys::F32(&a[r]),
-            Keys::F64(a) => Keys::F64(&a[r]),
+        map_numbers! { *self, a => &a[r],
             Keys::Var {
                 data,
                 offsets,
@@ -290,17 +309,7 @@ impl<'a> Keys<'a> {
     /// kernel ([`ItemHash::word`]), other items through its byte kernel.
     #[inline(always)]
     pub fn for_each_hash<H: ItemHash>(&self, hash: &H, mut f: impl FnMut(H::Output)) {
-        match *self {
-            Keys::I8(a) => for_each_word_hash(a, hash, f),
-            Keys::I16(a) => for_each_word_hash(a, hash, f),
-            Keys::I32(a) => for_each_word_hash(a, hash, f),
-            Keys::I64(a) => for_each_word_hash(a, hash, f),
-            Keys::U8(a) => for_each_word_hash(a, hash, f),
-            Keys::U16(a) => for_each_word_hash(a, hash, f),
-            Keys::U32(a) => for_each_word_hash(a, hash, f),
-            Keys::U64(a) => for_each_word_hash(a, hash, f),
-            Keys::F32(a) => for_each_word_hash(a, hash, f),
-            Keys::F64(a) => for_each_word_hash(a, hash, f),
+        match_numbers! { *self, a => for_each_word_hash(a, hash, f),
             // The kinds do not matter to a hash: lists (one kind per item) take this path too.
             Keys::Var { data, offsets, .. } => match offsets {
                 Offsets::I32(o) => hash.for_each_var(data, o, f),
@@ -315,17 +324,7 @@ impl<'a> Keys<'a> {
     /// left as they are). Returns how many were written: `min(self.len(), out.len())`.
     #[inline]
     pub fn hash_into<H: ItemHash>(&self, hash: &H, out: &mut [Slot<H::Output>]) -> usize {
-        match *self {
-            Keys::I8(a) => hash_words(a, hash, out),
-            Keys::I16(a) => hash_words(a, hash, out),
-            Keys::I32(a) => hash_words(a, hash, out),
-            Keys::I64(a) => hash_words(a, hash, out),
-            Keys::U8(a) => hash_words(a, hash, out),
-            Keys::U16(a) => hash_words(a, hash, out),
-            Keys::U32(a) => hash_words(a, hash, out),
-            Keys::U64(a) => hash_words(a, hash, out),
-            Keys::F32(a) => hash_words(a, hash, out),
-            Keys::F64(a) => hash_words(a, hash, out),
+        match_numbers! { *self, a => hash_words(a, hash, out),
             Keys::Var { data, offsets, .. } => match offsets {
                 Offsets::I32(o) => hash.fill_var(data, o, out),
                 Offsets::I64(o) => hash.fill_var(data, o, out),
@@ -346,37 +345,8 @@ impl<'a> Keys<'a> {
     /// Calls `f(kind, canonical_bytes)` for every item, in order.
     #[inline]
     pub fn for_each<F: FnMut(ItemKind, &[u8])>(&self, mut f: F) {
-        #[inline(always)]
-        fn signed<T: Copy + Into<i64>, F: FnMut(ItemKind, &[u8])>(a: &[T], f: &mut F) {
-            for &v in a {
-                f(ItemKind::Int, &encode_i64(v.into()));
-            }
-        }
-        #[inline(always)]
-        fn unsigned<T: Copy + Into<u64>, F: FnMut(ItemKind, &[u8])>(a: &[T], f: &mut F) {
-            for &v in a {
-                let v: u64 = v.into();
-                let kind = if v > i64::MAX as u64 {
-                    ItemKind::UInt
-                } else {
-                    ItemKind::Int
-                };
-                f(kind, &encode_u64(v));
-            }
-        }
-        match *self {
-            Keys::I8(a) => signed(a, &mut f),
-            Keys::I16(a) => signed(a, &mut f),
-            Keys::I32(a) => signed(a, &mut f),
-            Keys::I64(a) => signed(a, &mut f),
-            Keys::U8(a) => unsigned(a, &mut f),
-            Keys::U16(a) => unsigned(a, &mut f),
-            Keys::U32(a) => unsigned(a, &mut f),
-            Keys::U64(a) => unsigned(a, &mut f),
-            Keys::F32(a) => a
-                .iter()
-                .for_each(|&v| f(ItemKind::Float, &encode_f64(f64::from(v)))),
-            Keys::F64(a) => a.iter().for_each(|&v| f(ItemKind::Float, &encode_f64(v))),
+        match_numbers! { *self,
+            a => a.iter().for_each(|&v| f(v.kind(), &v.word().to_le_bytes())),
             Keys::Var {
                 data,
                 offsets,
@@ -417,32 +387,17 @@ impl Keys<'_> {
     /// back before the whole batch has been checked only for fixed-width arrays, so a caller that
     /// must change nothing on error collects first.
     pub fn for_each_number(&self, parse_text: bool, mut f: impl FnMut(f64)) -> Result<()> {
-        match *self {
-            Keys::I8(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::I16(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::I32(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::I64(a) => a.iter().for_each(|&v| f(v as f64)),
-            Keys::U8(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::U16(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::U32(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::U64(a) => a.iter().for_each(|&v| f(v as f64)),
-            Keys::F32(a) => a.iter().for_each(|&v| f(f64::from(v))),
-            Keys::F64(a) => a.iter().for_each(|&v| f(v)),
+        match_numbers! { *self, a => a.iter().for_each(|&v| f(v.to_f64())),
             _ => {
                 let mut failed = None;
                 self.for_each(|kind, bytes| {
                     if failed.is_some() {
                         return;
                     }
-                    let word = || {
-                        let mut w = [0u8; 8];
-                        w.copy_from_slice(&bytes[..8.min(bytes.len())]);
-                        w
-                    };
                     match kind {
-                        ItemKind::Int => f(i64::from_le_bytes(word()) as f64),
-                        ItemKind::UInt => f(u64::from_le_bytes(word()) as f64),
-                        ItemKind::Float => f(f64::from_le_bytes(word())),
+                        ItemKind::Int => f(word_of(bytes) as i64 as f64),
+                        ItemKind::UInt => f(word_of(bytes) as f64),
+                        ItemKind::Float => f(f64::from_bits(word_of(bytes))),
                         ItemKind::Str | ItemKind::Bytes if parse_text => {
                             match parse_number(bytes) {
                                 Some(v) => f(v),

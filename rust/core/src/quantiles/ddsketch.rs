@@ -8,11 +8,11 @@
 //! values added, so merging is exact and order does not matter — the merge of the parts of a
 //! stream is the sketch of the whole, bytes included (the sum is kept exactly, [`ExactSum`]).
 
-use crate::sketch::Counts;
-use crate::error::{Result, SketchError};
-use crate::quantiles::exact_sum::ExactSum;
 use crate::codec::{check, Kind, Reader, Writer};
+use crate::error::{Result, SketchError};
 use crate::items::Keys;
+use crate::quantiles::exact_sum::ExactSum;
+use crate::sketch::Counts;
 use crate::sketch::{Sketch, Takes};
 
 /// The bins of one sign: `bins[i]` counts the values of key `offset + i`.

@@ -7,8 +7,8 @@
 //! before the carries have to be pushed up; [`ExactSum::normalize`] pushes them and gives the one
 //! canonical form that is compared and serialized.
 
-use crate::error::Result;
 use crate::codec::{check, Reader, Writer};
+use crate::error::Result;
 use crate::float::pow2;
 
 /// 2**-1074 .. 2**1024 times a 64-bit weight, plus headroom for 2**64 such terms: 2,230 bits.

@@ -9,11 +9,11 @@
 //! Items are kept as order-preserving integers (the bits of the float, flipped by sign), so that
 //! sorting is an integer sort.
 
-use crate::sketch::Counts;
-use crate::quantiles::ddsketch::check_q;
-use crate::error::{Result, SketchError};
 use crate::codec::{check, le_f64s, le_u32s, Image, Kind, Reader, Writer};
+use crate::error::{Result, SketchError};
 use crate::items::Keys;
+use crate::quantiles::ddsketch::check_q;
+use crate::sketch::Counts;
 use crate::sketch::{Sketch, Takes};
 
 /// DataSketches' `m`: the smallest level capacity.
@@ -543,10 +543,15 @@ impl Kll {
                 level.iter().all(|&v| v >= self.min && v <= self.max),
                 || "an item outside [min, max]".into(),
             )?;
-            let keys: Vec<u64> = level.iter().map(|&v| order_key(v)).collect();
-            check(h == 0 || keys.windows(2).all(|w| w[0] <= w[1]), || {
+            // Sorted as DataSketches sorts (`std::less<double>`: -0.0 and 0.0 are equal, in
+            // either order); kept sorted by key, where -0.0 comes first.
+            check(h == 0 || level.windows(2).all(|w| w[0] <= w[1]), || {
                 format!("level {h} is not sorted")
             })?;
+            let mut keys: Vec<u64> = level.iter().map(|&v| order_key(v)).collect();
+            if h > 0 {
+                keys.sort_unstable();
+            }
             weight += (keys.len() as u128) << h;
             retained += keys.len();
             levels.push(keys);

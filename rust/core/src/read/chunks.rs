@@ -83,8 +83,7 @@ impl<'a> Run<'a> {
         let mut chunks: Vec<&Chunk> = workers.iter().flat_map(|w| &w.chunks).collect();
         chunks.sort_by_key(|c| c.index);
         let tallies = chunks.iter().map(|c| &c.tally);
-        let (mut report, first_problem) =
-            Report::of(tallies, header_lines, bytes, name, options);
+        let (mut report, first_problem) = Report::of(tallies, header_lines, bytes, name, options);
         if options.strict {
             if let Some(problem) = first_problem {
                 return Err(SketchError::input(format!("{problem} (strict)")));

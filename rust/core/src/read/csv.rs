@@ -214,7 +214,11 @@ pub(super) fn parse(
             Scan::Record { end, next, lines } => {
                 let line = out.next_line(lines);
                 // The record's length counts a `\r` of its line end, as it always has.
-                let raw_end = if next > end && buf[next - 1] == b'\n' { next - 1 } else { end };
+                let raw_end = if next > end && buf[next - 1] == b'\n' {
+                    next - 1
+                } else {
+                    end
+                };
                 let record = pos..raw_end;
                 pos = next;
                 if let Some(problem) = out.check(&buf[record]) {
@@ -232,13 +236,18 @@ pub(super) fn parse(
                     None => out.tally.problem(line, Problem::NoColumn),
                 }
             }
-            Scan::Unterminated { line, next: Some(next) } => {
+            Scan::Unterminated {
+                line,
+                next: Some(next),
+            } => {
                 let first = out.next_line(line + 1);
                 out.tally.problem(first + line, Problem::Unterminated);
                 pos = next;
             }
             // The line the quote opened on goes past the buffer: the caller reads on.
-            Scan::Unterminated { next: None, .. } | Scan::Incomplete => return End::Incomplete(pos),
+            Scan::Unterminated { next: None, .. } | Scan::Incomplete => {
+                return End::Incomplete(pos)
+            }
         }
     }
     End::Done(pos)
@@ -250,8 +259,20 @@ pub(super) fn last_end(buf: &[u8], delimiter: u8, max_record: usize) -> usize {
     let mut scratch = Vec::new();
     let mut pos = 0;
     while pos < buf.len() {
-        match scan(buf, pos, delimiter, false, max_record, &mut scratch, |_| false, |_, _| {}) {
-            Scan::Record { next, .. } | Scan::Unterminated { next: Some(next), .. } => pos = next,
+        match scan(
+            buf,
+            pos,
+            delimiter,
+            false,
+            max_record,
+            &mut scratch,
+            |_| false,
+            |_, _| {},
+        ) {
+            Scan::Record { next, .. }
+            | Scan::Unterminated {
+                next: Some(next), ..
+            } => pos = next,
             Scan::Unterminated { next: None, .. } | Scan::Incomplete => break,
         }
     }
@@ -262,7 +283,16 @@ pub(super) fn last_end(buf: &[u8], delimiter: u8, max_record: usize) -> usize {
 /// that does not close within `max_record` bytes, or `None` when there is none.
 pub(super) fn unterminated_at(buf: &[u8], delimiter: u8, max_record: usize) -> Option<u64> {
     let mut scratch = Vec::new();
-    match scan(buf, 0, delimiter, false, max_record, &mut scratch, |_| false, |_, _| {}) {
+    match scan(
+        buf,
+        0,
+        delimiter,
+        false,
+        max_record,
+        &mut scratch,
+        |_| false,
+        |_, _| {},
+    ) {
         Scan::Unterminated { line, .. } => Some(line),
         _ => None,
     }
@@ -282,12 +312,21 @@ pub(super) fn header(
     }
     let mut fields = Vec::new();
     let mut scratch = Vec::new();
-    let scan = scan(buf, 0, delimiter, at_eof, max_record, &mut scratch, |_| true, |_, f| {
-        fields.push(match f {
-            FieldRef::Range(r) => String::from_utf8_lossy(&buf[r]).into_owned(),
-            FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
-        })
-    });
+    let scan = scan(
+        buf,
+        0,
+        delimiter,
+        at_eof,
+        max_record,
+        &mut scratch,
+        |_| true,
+        |_, f| {
+            fields.push(match f {
+                FieldRef::Range(r) => String::from_utf8_lossy(&buf[r]).into_owned(),
+                FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
+            })
+        },
+    );
     match scan {
         Scan::Record { next, lines, .. } => Ok(Some((fields, next, lines))),
         Scan::Incomplete => Ok(None),
@@ -335,12 +374,21 @@ mod tests {
         let mut pos = 0;
         while pos < text.len() {
             let mut fields = Vec::new();
-            let got = scan(text, pos, b',', true, max_record, &mut scratch, |_| true, |_, f| {
-                fields.push(match f {
-                    FieldRef::Range(r) => String::from_utf8_lossy(&text[r]).into_owned(),
-                    FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
-                })
-            });
+            let got = scan(
+                text,
+                pos,
+                b',',
+                true,
+                max_record,
+                &mut scratch,
+                |_| true,
+                |_, f| {
+                    fields.push(match f {
+                        FieldRef::Range(r) => String::from_utf8_lossy(&text[r]).into_owned(),
+                        FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
+                    })
+                },
+            );
             match got {
                 Scan::Record { next, .. } => {
                     out.push(Ok(fields));
@@ -382,12 +430,18 @@ mod tests {
     fn an_unterminated_quote_loses_the_line_it_opened_on() {
         let text = b"a,b\n1,\"oops\n2,x\n3,y\n";
         // Closing within max_record: a legal field with newlines (it ends at the end).
-        assert_eq!(records(text, 8), vec![ok(&["a", "b"]), Err(0), ok(&["2", "x"]), ok(&["3", "y"])]);
+        assert_eq!(
+            records(text, 8),
+            vec![ok(&["a", "b"]), Err(0), ok(&["2", "x"]), ok(&["3", "y"])]
+        );
         // With the input's end before a closing quote, the same.
         assert_eq!(records(text, 1 << 20)[1], Err(0));
         // A quote that closes on a later line is a field with newlines.
         let legal = b"1,\"two\nlines\"\n2,x\n";
-        assert_eq!(records(legal, 1 << 20), vec![ok(&["1", "two\nlines"]), ok(&["2", "x"])]);
+        assert_eq!(
+            records(legal, 1 << 20),
+            vec![ok(&["1", "two\nlines"]), ok(&["2", "x"])]
+        );
         // A section opened on the record's second line is reported there.
         let second = b"\"a\nb\",\"c\nd\n";
         assert_eq!(records(second, 1 << 20), vec![Err(1), ok(&["d"])]);
@@ -396,12 +450,42 @@ mod tests {
     #[test]
     fn a_buffer_that_ends_inside_a_record_is_incomplete() {
         let mut scratch = Vec::new();
-        for text in [&b"1,\"x"[..], b"1,\"x\"", b"1,x", b"1,\"a\"\"", b"\"x\nmore"] {
-            let got = scan(text, 0, b',', false, 1 << 20, &mut scratch, |_| true, |_, _| {});
+        for text in [
+            &b"1,\"x"[..],
+            b"1,\"x\"",
+            b"1,x",
+            b"1,\"a\"\"",
+            b"\"x\nmore",
+        ] {
+            let got = scan(
+                text,
+                0,
+                b',',
+                false,
+                1 << 20,
+                &mut scratch,
+                |_| true,
+                |_, _| {},
+            );
             assert_eq!(got, Scan::Incomplete, "{text:?}");
         }
-        let got = scan(b"1,\"xxxxxxxx\n", 0, b',', false, 4, &mut scratch, |_| false, |_, _| {});
-        assert_eq!(got, Scan::Unterminated { line: 0, next: Some(12) });
+        let got = scan(
+            b"1,\"xxxxxxxx\n",
+            0,
+            b',',
+            false,
+            4,
+            &mut scratch,
+            |_| false,
+            |_, _| {},
+        );
+        assert_eq!(
+            got,
+            Scan::Unterminated {
+                line: 0,
+                next: Some(12)
+            }
+        );
         assert_eq!(last_end(b"a\n\"b\nc\n\"d", b',', 1 << 20), 2);
         assert_eq!(last_end(b"a\n\"b\nc\n\"d\nxxxxxxxx", b',', 4), 10);
     }

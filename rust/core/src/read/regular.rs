@@ -172,9 +172,7 @@ fn read_chunk(at: &Place, i: usize, start: Start, run: &Run, worker: &mut Worker
         let mut tally = std::mem::take(&mut chunk.tally);
         let end = match worker.parse(run, &buf, (from, limit), at_eof, max, &mut tally) {
             End::Done(end) => Some(base + end as u64),
-            End::Incomplete(pos) => {
-                long_record(at, base + pos as u64, run, worker, &mut tally)?
-            }
+            End::Incomplete(pos) => long_record(at, base + pos as u64, run, worker, &mut tally)?,
         };
         chunk.tally = tally;
         chunk.end = end;

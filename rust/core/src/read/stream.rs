@@ -136,10 +136,14 @@ fn read_stream<R: Read + Send>(
                     // Skip to the end of the line, without keeping it: a quote that does not
                     // close (to the end of the line it opened on), or a record too long.
                     let (problem, lines, from) = match run.parser {
-                        Parser::Csv { delimiter, .. } => match csv::unterminated_at(&buf, delimiter, max) {
-                            Some(line) => (Problem::Unterminated, line + 1, nth_line(&buf, line)),
-                            None => (Problem::TooLong, 1, 0),
-                        },
+                        Parser::Csv { delimiter, .. } => {
+                            match csv::unterminated_at(&buf, delimiter, max) {
+                                Some(line) => {
+                                    (Problem::Unterminated, line + 1, nth_line(&buf, line))
+                                }
+                                None => (Problem::TooLong, 1, 0),
+                            }
+                        }
                         _ => (Problem::TooLong, 1, 0),
                     };
                     let mut found = memchr(b'\n', &buf[from..]).map(|p| from + p + 1);
@@ -149,7 +153,10 @@ fn read_stream<R: Read + Send>(
                         found = memchr(b'\n', &buf).map(|p| p + 1);
                     }
                     carry.extend_from_slice(&buf[found.unwrap_or(buf.len())..]);
-                    if to_workers.send(Block::Skipped(index, problem, lines)).is_err() {
+                    if to_workers
+                        .send(Block::Skipped(index, problem, lines))
+                        .is_err()
+                    {
                         return Ok(());
                     }
                     index += 1;

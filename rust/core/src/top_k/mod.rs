@@ -20,11 +20,11 @@
 //! a purge is a few linear passes: a histogram for the median, a subtraction, and a rebuild of the
 //! small table.
 
-use crate::sketch::Counts;
-use crate::error::{Result, SketchError};
 use crate::codec::{check, Image, Kind, Reader, Writer};
+use crate::error::{Result, SketchError};
 use crate::hash::item_hash64;
 use crate::items::{ItemKind, Keys};
+use crate::sketch::Counts;
 use crate::sketch::Sketch;
 
 /// The most counters a summary may keep.
@@ -155,10 +155,15 @@ pub struct TopK {
 /// One tracked item, as `most_common` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Entry<'a> {
+    /// The type the item came as.
     pub kind: ItemKind,
+    /// Its canonical bytes.
     pub item: &'a [u8],
-    /// The lower bound of the item's count; the upper bound is `count + offset`.
+    /// The lower bound of the item's count.
     pub count: u64,
+    /// The upper bound of the item's count, `count + offset`: never below the true count, and
+    /// what `most_common` reports.
+    pub upper: u64,
 }
 
 impl TopK {
@@ -474,10 +479,12 @@ impl TopK {
     }
 
     fn entry(&self, slot: usize) -> Entry<'_> {
+        let count = self.hot[slot].count;
         Entry {
             kind: self.kinds[slot],
             item: self.bytes(slot),
-            count: self.hot[slot].count,
+            count,
+            upper: count.saturating_add(self.offset()),
         }
     }
 
@@ -630,9 +637,13 @@ impl TopK {
 /// UTF-8 bytes each) or `frequent_items_sketch` with `PyLongsSerDe` (an i64 each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DsItems {
+    /// `frequent_strings_sketch`: str items.
     Strings,
+    /// `frequent_items_sketch` with `PyLongsSerDe`: int items.
     Longs,
 }
+
+crate::named!(DsItems, "items", { Strings => "str", Longs => "int" });
 
 const FI_FAMILY: u8 = 10;
 /// DataSketches' map holds `0.75 · 2**lg` items.

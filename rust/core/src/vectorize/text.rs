@@ -9,6 +9,8 @@
 
 use std::collections::HashSet;
 
+use super::matrix::{Matrix, Norm};
+use super::Dtype;
 use crate::error::{Result, SketchError};
 use crate::vectorize::feature_hashing::FeatureHasher;
 
@@ -48,38 +50,7 @@ pub enum Analyzer {
     CharWb,
 }
 
-/// How a row's counts become its values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Norm {
-    None,
-    L1,
-    L2,
-}
-
-/// The value type of the matrix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Dtype {
-    F64,
-    F32,
-    I64,
-    I32,
-}
-
-/// The matrix, with the values in the dtype's own array.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Values {
-    F64(Vec<f64>),
-    F32(Vec<f32>),
-    I64(Vec<i64>),
-    I32(Vec<i32>),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub struct Matrix {
-    pub indptr: Vec<i64>,
-    pub indices: Vec<i32>,
-    pub values: Values,
-}
+crate::named!(Analyzer, "analyzer", { Word => "word", Char => "char", CharWb => "char_wb" });
 
 #[derive(Clone, Debug)]
 pub struct TextHasher {
@@ -88,7 +59,8 @@ pub struct TextHasher {
     pub ngram_range: (usize, usize),
     pub stop_words: Option<HashSet<String>>,
     pub binary: bool,
-    pub norm: Norm,
+    /// The row norm (`None`: none).
+    pub norm: Option<Norm>,
     pub dtype: Dtype,
     word: CharSet,
     space: CharSet,
@@ -160,7 +132,7 @@ impl TextHasher {
         ngram_range: (usize, usize),
         stop_words: Option<HashSet<String>>,
         binary: bool,
-        norm: Norm,
+        norm: Option<Norm>,
         dtype: Dtype,
         word: CharSet,
         space: CharSet,
@@ -193,7 +165,7 @@ impl TextHasher {
     /// `normalize` does.
     pub fn output_dtype(&self) -> Dtype {
         match (self.norm, self.dtype) {
-            (Norm::None, d) | (_, d @ (Dtype::F64 | Dtype::F32)) => d,
+            (None, d) | (_, d @ (Dtype::F64 | Dtype::F32)) => d,
             _ => Dtype::F64,
         }
     }
@@ -549,26 +521,6 @@ impl TextHasher {
             values,
         }
     }
-
-    /// The rows' counts as the output's values: cast to the dtype, `binary` (every stored value 1,
-    /// the explicit zeros too), then the norm.
-    pub fn values(&self, indptr: &[i64], counts: &[i64]) -> Values {
-        let count = |c: i64| if self.binary { 1 } else { c };
-        match self.output_dtype() {
-            Dtype::F64 => {
-                let mut v: Vec<f64> = counts.iter().map(|&c| count(c) as f64).collect();
-                normalize(&mut v, indptr, self.norm, |x| x, |x| x);
-                Values::F64(v)
-            }
-            Dtype::F32 => {
-                let mut v: Vec<f32> = counts.iter().map(|&c| count(c) as f32).collect();
-                normalize(&mut v, indptr, self.norm, f64::from, |x| x as f32);
-                Values::F32(v)
-            }
-            Dtype::I64 => Values::I64(counts.iter().map(|&c| count(c)).collect()),
-            Dtype::I32 => Values::I32(counts.iter().map(|&c| count(c) as i32).collect()),
-        }
-    }
 }
 
 /// Writes a cached word's n-grams into the row, each times the word's count so far.
@@ -632,200 +584,6 @@ fn push_spaces(text: &mut String, doc: &str, run: Option<(usize, usize)>, end: u
     }
 }
 
-/// scikit-learn's `_inplace_csr_row_normalize_l1`/`_l2`: the row's sum (of |x|, or of x·x computed in
-/// the value type) accumulated in a double, each value divided by it (or its square root) in double
-/// and stored back in the value type; rows summing to 0 are left alone.
-fn normalize<T: Copy + std::ops::Mul<Output = T>>(
-    values: &mut [T],
-    indptr: &[i64],
-    norm: Norm,
-    widen: impl Fn(T) -> f64,
-    narrow: impl Fn(f64) -> T,
-) {
-    if norm == Norm::None {
-        return;
-    }
-    for w in indptr.windows(2) {
-        let row = &mut values[w[0] as usize..w[1] as usize];
-        let mut sum = 0.0f64;
-        for &x in row.iter() {
-            sum += match norm {
-                Norm::L1 => widen(x).abs(),
-                _ => widen(x * x),
-            };
-        }
-        if sum == 0.0 {
-            continue;
-        }
-        if norm == Norm::L2 {
-            sum = sum.sqrt();
-        }
-        for x in row.iter_mut() {
-            *x = narrow(widen(*x) / sum);
-        }
-    }
-}
-
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn ascii_classes() -> (CharSet, CharSet) {
-        let word = CharSet::from_ranges(&[(48, 58), (65, 91), (95, 96), (97, 123)]);
-        let space = CharSet::from_ranges(&[(9, 14), (32, 33)]);
-        (word, space)
-    }
-
-    fn hasher(analyzer: Analyzer, range: (usize, usize)) -> TextHasher {
-        let (word, space) = ascii_classes();
-        let h = FeatureHasher::new(1 << 20, true, 0).unwrap();
-        TextHasher::new(
-            h,
-            analyzer,
-            range,
-            None,
-            false,
-            Norm::None,
-            Dtype::F64,
-            word,
-            space,
-        )
-        .unwrap()
-    }
-
-    /// The tokens, as the counts of their buckets: compared with the tokens hashed one by one.
-    fn same(t: &TextHasher, doc: &str, tokens: &[&str]) {
-        let mut s = Scratch::default();
-        let got = t.row(doc, &mut s).to_vec();
-        let mut want = Vec::new();
-        for tok in tokens {
-            let (i, negate) = t.hasher.bucket(tok.as_bytes());
-            want.push((i, if negate { -1 } else { 1 }));
-        }
-        want.sort_unstable_by_key(|&(i, _)| i);
-        let mut merged: Vec<(u32, i64)> = Vec::new();
-        for (i, c) in want {
-            match merged.last_mut() {
-                Some(last) if last.0 == i => last.1 += c,
-                _ => merged.push((i, c)),
-            }
-        }
-        assert_eq!(got, merged, "{doc:?}");
-    }
-
-    #[test]
-    fn ascii_runs_across_blocks_equal_the_unicode_scan() {
-        let t = hasher(Analyzer::Word, (1, 1));
-        let mut x = 7u64;
-        for len in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 300] {
-            for _ in 0..50 {
-                let doc: String = (0..len)
-                    .map(|_| {
-                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
-                        [b'a', b'b', b' ', b'_', b'9', b'.'][(x >> 60) as usize % 6] as char
-                    })
-                    .collect();
-                let (mut a, mut b) = (Vec::new(), Vec::new());
-                t.ascii_words(doc.as_bytes(), &mut |f, e| a.push((f, e)));
-                t.unicode_words(&doc, &mut |f, e| b.push((f, e)));
-                assert_eq!(a, b, "{doc:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn words_and_word_ngrams() {
-        let t = hasher(Analyzer::Word, (1, 2));
-        same(
-            &t,
-            "a bb, ccc d ee",
-            &["bb", "ccc", "ee", "bb ccc", "ccc ee"],
-        );
-        let t = hasher(Analyzer::Word, (2, 3));
-        same(&t, "xx yy zz", &["xx yy", "yy zz", "xx yy zz"]);
-        same(&t, "xx", &[]);
-    }
-
-    #[test]
-    fn char_ngrams_collapse_runs_of_spaces() {
-        let t = hasher(Analyzer::Char, (1, 2));
-        same(
-            &t,
-            "a  b\tc",
-            &["a", " ", "b", "\t", "c", "a ", " b", "b\t", "\tc"],
-        );
-    }
-
-    #[test]
-    fn char_wb_ngrams_count_short_words_once() {
-        let t = hasher(Analyzer::CharWb, (2, 4));
-        same(&t, "ab", &[" a", "ab", "b ", " ab", "ab ", " ab "]);
-        same(&t, "a", &[" a", "a ", " a "]);
-        let t = hasher(Analyzer::CharWb, (3, 5));
-        same(&t, "a", &[" a "]);
-    }
-
-    #[test]
-    fn char_wb_rows_do_not_depend_on_the_word_cache() {
-        let t = hasher(Analyzer::CharWb, (2, 4));
-        let words: Vec<String> = (0..CACHED_WORDS + 5000)
-            .map(|i| format!("w{}é{}", i % 977, i / 3))
-            .collect();
-        let docs: Vec<String> = words.chunks(40).map(|c| c.join(" the ")).collect();
-        let mut shared = Scratch::default();
-        for doc in &docs {
-            let fresh = t.row(doc, &mut Scratch::default()).to_vec();
-            assert_eq!(t.row(doc, &mut shared), fresh, "{doc:?}");
-        }
-        assert!(
-            shared.words_seen.entries.len() < CACHED_WORDS,
-            "the cache was never reset"
-        );
-        // A word repeated past MAX_WORD_COUNT is written out in parts that add up.
-        let doc = "ab ".repeat(MAX_WORD_COUNT as usize + 3);
-        let times = i64::from(MAX_WORD_COUNT) + 3;
-        let once: Vec<(u32, i64)> = t.row("ab", &mut Scratch::default()).to_vec();
-        let want: Vec<(u32, i64)> = once.iter().map(|&(i, c)| (i, c * times)).collect();
-        assert_eq!(t.row(&doc, &mut shared), want);
-    }
-
-    #[test]
-    fn radix_sort_groups_columns() {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for n_features in [1u32, 7, 300, 1 << 20, i32::MAX as u32] {
-            for len in [130usize, 1000, 70_000] {
-                let mut keys: Vec<u64> = (0..len)
-                    .map(|_| {
-                        x ^= x << 13;
-                        x ^= x >> 7;
-                        x ^= x << 17;
-                        key(
-                            (x % u64::from(n_features)) as u32,
-                            (x >> 40) as i64 - (1 << 23),
-                        )
-                    })
-                    .collect();
-                let mut want = keys.clone();
-                want.sort_unstable_by_key(|k| k >> 32);
-                sort_keys(&mut keys, &mut Vec::new(), &mut Vec::new(), n_features);
-                let columns = |v: &[u64]| v.iter().map(|k| k >> 32).collect::<Vec<_>>();
-                assert_eq!(columns(&keys), columns(&want));
-                let mut a = keys.clone();
-                a.sort_unstable();
-                want.sort_unstable();
-                assert_eq!(a, want);
-            }
-        }
-    }
-
-    #[test]
-    fn norms_follow_scikit_learn() {
-        let mut v = vec![3.0f32, -4.0, 0.0];
-        normalize(&mut v, &[0, 3], Norm::L2, f64::from, |x| x as f32);
-        assert_eq!(v, vec![0.6, -0.8, 0.0]);
-        let mut v = vec![1.0f64, -3.0];
-        normalize(&mut v, &[0, 2], Norm::L1, |x| x, |x| x);
-        assert_eq!(v, vec![0.25, -0.75]);
-    }
-}
+#[path = "text_tests.rs"]
+mod tests;

@@ -1,20 +1,16 @@
 //! `sketchy.HyperLogLog`.
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use sketchy_core::count_min::Counts;
-use sketchy_core::distinct::{Distinct, Hashing};
-use sketchy_core::ds_hll::{coupon, DsHll, Target};
-use sketchy_core::hash::item_hash64;
-use sketchy_core::ItemKind;
+use sketchy_core::hll::datasketches::DsHll;
+use sketchy_core::hll::ds_image::Target;
+use sketchy_core::hll::{Hashing, HyperLogLog};
 
-use crate::args::seed_arg;
+use crate::args::{bytes_arg, name_arg, seed_arg};
+use crate::convert::item::with_item;
 use crate::errors::IntoPyResult;
-use crate::items::{with_item, Batch, Cost};
-
-/// Adding an item (a 64-bit hash, a register) next to reading it from a list.
-const COST: Cost = Cost(50);
 use crate::shared::Shared;
-use crate::sketch_methods::sketch_methods;
+use crate::sketch::{sketch_class, update_once};
 
 /// The number of distinct items of a stream, in ``2**precision`` registers.
 ///
@@ -68,7 +64,7 @@ use crate::sketch_methods::sketch_methods;
 /// sketches", arXiv:1702.01284, 2017.
 #[pyclass(module = "sketchy._native", name = "HyperLogLog", frozen)]
 pub struct PyHyperLogLog {
-    pub(crate) inner: Shared<Distinct>,
+    pub(crate) inner: Shared<HyperLogLog>,
     /// The sketch's seed and hashing (they never change): `add` hashes its item before it takes
     /// the lock.
     seed: u64,
@@ -81,7 +77,7 @@ impl PyHyperLogLog {
     #[pyo3(text_signature = "(precision=14, *, seed=0, hash='xxh3')", signature = (precision = 14, *, seed = None, hash = "xxh3"))]
     fn new(precision: i64, seed: Option<&Bound<'_, PyAny>>, hash: &str) -> PyResult<Self> {
         let seed = seed_arg(seed, u64::MAX)?;
-        Ok(Distinct::new(precision, seed, hashing_arg(hash)?)
+        Ok(HyperLogLog::new(precision, seed, name_arg(hash)?)
             .py()?
             .into())
     }
@@ -103,20 +99,11 @@ impl PyHyperLogLog {
         target: &str,
         compact: bool,
     ) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
-        let target = match target {
-            "HLL_4" => Target::Hll4,
-            "HLL_6" => Target::Hll6,
-            "HLL_8" => Target::Hll8,
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "target: must be 'HLL_4', 'HLL_6' or 'HLL_8', got {other:?}"
-                )))
-            }
-        };
+        let target: Target = name_arg(target)?;
         let image = match &*self.inner.lock(py)? {
-            Distinct::DataSketches(d) => d.to_datasketches(target, compact),
-            Distinct::Xxh3(_) => {
-                return Err(pyo3::exceptions::PyValueError::new_err(
+            HyperLogLog::DataSketches(d) => d.to_datasketches(target, compact),
+            HyperLogLog::Xxh3(_) => {
+                return Err(PyValueError::new_err(
                     "hash: a sketch of hash='xxh3' has no DataSketches image; build it with \
                      HyperLogLog(precision, hash='datasketches') from its first item",
                 ))
@@ -133,8 +120,8 @@ impl PyHyperLogLog {
         _cls: &Bound<'_, pyo3::types::PyType>,
         data: &Bound<'_, PyAny>,
     ) -> PyResult<Self> {
-        let data = crate::args::bytes_arg(data)?;
-        Ok(Distinct::DataSketches(DsHll::from_datasketches(&data).py()?).into())
+        let data = bytes_arg(data)?;
+        Ok(HyperLogLog::DataSketches(DsHll::from_datasketches(&data).py()?).into())
     }
 
     #[getter]
@@ -159,29 +146,18 @@ impl PyHyperLogLog {
 
     /// Adds one item (str, bytes, int or float).
     fn add(&self, item: &Bound<'_, PyAny>) -> PyResult<()> {
-        match self.hashing {
-            Hashing::Xxh3 => {
-                let hash = with_item(item, None, |_, bytes| item_hash64(bytes, self.seed))?;
-                if let Distinct::Xxh3(h) = &mut *self.inner.lock(item.py())? {
-                    h.add_hash(hash);
-                }
-            }
-            Hashing::DataSketches => {
-                let coupon = with_item(item, None, ds_coupon)?;
-                if let (Some(c), Distinct::DataSketches(d)) =
-                    (coupon, &mut *self.inner.lock(item.py())?)
-                {
-                    d.add_coupon(c);
-                }
-            }
-        }
+        // Hashed before the lock is taken: concurrent adds wait for a register update only.
+        let hashed = with_item(item, None, |kind, bytes| {
+            self.hashing.hash(self.seed, kind, bytes)
+        })?;
+        self.inner.lock(item.py())?.add_hashed(hashed);
         Ok(())
     }
 
     /// Adds every item of a batch (list, numpy array, pandas Series, Arrow array...). All or
     /// nothing: after an error (a bad item) the sketch is as it was.
-    fn update(&self, py: Python<'_>, items: &Bound<'_, PyAny>) -> PyResult<()> {
-        Batch::extract(items)?.add_to(py, &self.inner, Counts::Each(1), COST)
+    fn update(&self, items: &Bound<'_, PyAny>) -> PyResult<()> {
+        update_once(&self.inner, items)
     }
 
     /// The estimated number of distinct items.
@@ -216,7 +192,7 @@ impl PyHyperLogLog {
 }
 
 impl PyHyperLogLog {
-    fn wrap(sketch: Distinct) -> Self {
+    fn wrap(sketch: HyperLogLog) -> Self {
         PyHyperLogLog {
             seed: sketch.seed(),
             hashing: sketch.hashing(),
@@ -225,29 +201,4 @@ impl PyHyperLogLog {
     }
 }
 
-fn hashing_arg(hash: &str) -> PyResult<Hashing> {
-    match hash {
-        "xxh3" => Ok(Hashing::Xxh3),
-        "datasketches" => Ok(Hashing::DataSketches),
-        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "hash: must be 'xxh3' or 'datasketches', got {other:?}"
-        ))),
-    }
-}
-
-/// The coupon of one item as DataSketches hashes it (`None`: an empty str or bytes, no item).
-fn ds_coupon(kind: ItemKind, bytes: &[u8]) -> Option<u32> {
-    match kind {
-        ItemKind::Str | ItemKind::Bytes if bytes.is_empty() => None,
-        ItemKind::UInt => {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&bytes[..8]);
-            Some(coupon(&sketchy_core::keys::encode_f64(
-                u64::from_le_bytes(w) as f64,
-            )))
-        }
-        _ => Some(coupon(bytes)),
-    }
-}
-
-sketch_methods!(PyHyperLogLog, Distinct, __or__, __ior__);
+sketch_class!(PyHyperLogLog, HyperLogLog, __or__, __ior__);
