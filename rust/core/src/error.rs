@@ -6,31 +6,58 @@ use std::fmt;
 /// Everything that can go wrong in the core. Every fallible public function returns this.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SketchError {
-    /// A parameter is outside its valid range (`ValueError` in Python). `name` is the parameter.
-    InvalidParameter { name: &'static str, message: String },
+    /// A parameter is outside its valid range (`ValueError` in Python).
+    InvalidParameter {
+        /// The parameter, as the user names it.
+        name: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
     /// An integer item or seed does not fit the canonical 64-bit encoding (`OverflowError`).
-    Overflow { message: String },
+    Overflow {
+        /// What does not fit.
+        message: String,
+    },
     /// An item that is not valid Unicode (a lone surrogate in a numpy `U` array) (`UnicodeEncodeError`).
-    InvalidUnicode { position: usize, code_point: u32 },
+    InvalidUnicode {
+        /// The item's position in its batch.
+        position: usize,
+        /// The code point that has no UTF-8 form.
+        code_point: u32,
+    },
     /// Two sketches that cannot be merged: `parameter` differs (`ValueError`).
     Incompatible {
+        /// The parameter that differs.
         parameter: &'static str,
+        /// Both values.
         message: String,
     },
     /// Bytes given to `from_bytes` that are not a valid serialized sketch (`ValueError`).
-    InvalidFormat { message: String },
+    InvalidFormat {
+        /// What is wrong with them.
+        message: String,
+    },
     /// Input buffers that disagree with each other, e.g. Arrow offsets past the data (`ValueError`).
-    InvalidInput { message: String },
+    InvalidInput {
+        /// What is wrong with them.
+        message: String,
+    },
     /// An item of the wrong type, e.g. a string given to a quantile sketch (`TypeError`).
-    WrongType { message: String },
+    WrongType {
+        /// The type found, and the one wanted.
+        message: String,
+    },
     /// A file that cannot be opened or read (the reader's): `kind` picks the Python `OSError`.
     Io {
+        /// The I/O error's kind.
         kind: std::io::ErrorKind,
+        /// The file and the system's message.
         message: String,
     },
 }
 
 impl SketchError {
+    /// `InvalidParameter` of parameter `name`.
     pub fn parameter(name: &'static str, message: impl Into<String>) -> Self {
         SketchError::InvalidParameter {
             name,
@@ -38,18 +65,21 @@ impl SketchError {
         }
     }
 
+    /// `InvalidFormat`.
     pub fn format(message: impl Into<String>) -> Self {
         SketchError::InvalidFormat {
             message: message.into(),
         }
     }
 
+    /// `InvalidInput`.
     pub fn input(message: impl Into<String>) -> Self {
         SketchError::InvalidInput {
             message: message.into(),
         }
     }
 
+    /// `Io`.
     pub fn io(kind: std::io::ErrorKind, message: impl Into<String>) -> Self {
         SketchError::Io {
             kind,
@@ -57,12 +87,14 @@ impl SketchError {
         }
     }
 
+    /// `WrongType`.
     pub fn wrong_type(message: impl Into<String>) -> Self {
         SketchError::WrongType {
             message: message.into(),
         }
     }
 
+    /// `Overflow`.
     pub fn overflow(message: impl Into<String>) -> Self {
         SketchError::Overflow {
             message: message.into(),
@@ -118,4 +150,5 @@ impl fmt::Display for SketchError {
 
 impl std::error::Error for SketchError {}
 
+/// What every fallible function of the core returns.
 pub type Result<T> = std::result::Result<T, SketchError>;

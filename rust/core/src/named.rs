@@ -41,6 +41,7 @@ pub fn unknown(parameter: &'static str, got: &str, valid: &[&str]) -> crate::err
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     #[derive(Clone, Copy, Debug, PartialEq, Eq)]
     enum Fruit {

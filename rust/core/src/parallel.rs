@@ -46,6 +46,7 @@ static BUSY: AtomicUsize = AtomicUsize::new(0);
 /// threads on two cores.
 #[must_use]
 pub struct Plan {
+    /// The threads the batch runs on (1: this one alone).
     pub threads: usize,
     /// The threads this plan counts as busy (none for a batch too small to share).
     counted: usize,
@@ -179,7 +180,9 @@ pub fn for_each_share_of<T: Send, R: Send>(
 /// Why a [`pipeline`] stopped early: the producer's error or the consumer's.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Stopped<P, C> {
+    /// The producer failed.
     Producer(P),
+    /// The consumer failed.
     Consumer(C),
 }
 

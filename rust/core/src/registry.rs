@@ -94,8 +94,10 @@ macro_rules! registry {
             }
         }
 
-        /// A sketch of any family.
+        /// A sketch of any family. Its variants differ in size, unboxed all the same: there are a
+        /// few per read, never one per item.
         #[derive(Clone, Debug, PartialEq)]
+        #[allow(clippy::large_enum_variant)]
         pub enum AnySketch {
             $(#[doc = $first_name] $family($ty),)+
         }

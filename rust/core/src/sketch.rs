@@ -70,7 +70,9 @@ pub trait Sketch: Clone + PartialEq + Send + Sync + Sized {
 /// The counts added with a batch: one for every item, or one per item.
 #[derive(Clone, Copy, Debug)]
 pub enum Counts<'a> {
+    /// Every item this many times.
     Each(u64),
+    /// Item `i` `counts[i]` times.
     PerItem(&'a [u64]),
 }
 
@@ -106,6 +108,7 @@ impl Counts<'_> {
         }
     }
 
+    /// The count of item `i`.
     #[inline(always)]
     pub fn get(&self, i: usize) -> u64 {
         match *self {

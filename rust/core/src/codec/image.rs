@@ -48,23 +48,28 @@ impl<'a> Image<'a> {
         Ok(out)
     }
 
+    /// The byte at `at`.
     pub fn u8(self, at: usize) -> Result<u8> {
         let [b] = self.array(at)?;
         Ok(b)
     }
 
+    /// The little-endian `u16` at `at`.
     pub fn u16(self, at: usize) -> Result<u16> {
         Ok(u16::from_le_bytes(self.array(at)?))
     }
 
+    /// The little-endian `u32` at `at`.
     pub fn u32(self, at: usize) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(at)?))
     }
 
+    /// The little-endian `u64` at `at`.
     pub fn u64(self, at: usize) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array(at)?))
     }
 
+    /// The little-endian `f64` at `at`.
     pub fn f64(self, at: usize) -> Result<f64> {
         Ok(f64::from_le_bytes(self.array(at)?))
     }

@@ -22,16 +22,20 @@ pub use crate::registry::Kind;
 pub mod image;
 pub use image::Image;
 
+/// The first four bytes of every serialized sketch.
 pub const MAGIC: &[u8; 4] = b"SKCH";
+/// The format version this sketchy writes and reads.
 pub const VERSION: u8 = 1;
 
 /// Appends little-endian fields to a buffer.
 #[derive(Default)]
 pub struct Writer {
+    /// The bytes written so far, header first.
     pub bytes: Vec<u8>,
 }
 
 impl Writer {
+    /// A form of `kind`, its header written, room for `capacity` more bytes.
     pub fn new(kind: Kind, capacity: usize) -> Self {
         let mut bytes = Vec::with_capacity(capacity + 6);
         bytes.extend_from_slice(MAGIC);
@@ -40,18 +44,22 @@ impl Writer {
         Writer { bytes }
     }
 
+    /// Appends a byte.
     pub fn u8(&mut self, v: u8) {
         self.bytes.push(v);
     }
 
+    /// Appends a little-endian `u32`.
     pub fn u32(&mut self, v: u32) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// Appends a little-endian `u64`.
     pub fn u64(&mut self, v: u64) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
 
+    /// Appends a little-endian `f64`.
     pub fn f64(&mut self, v: f64) {
         self.bytes.extend_from_slice(&v.to_le_bytes());
     }
@@ -64,10 +72,12 @@ impl Writer {
         }
         self.bytes.push(v as u8);
     }
+    /// Appends bytes as they are.
     pub fn raw(&mut self, v: &[u8]) {
         self.bytes.extend_from_slice(v);
     }
 
+    /// The serialized form.
     pub fn finish(self) -> Vec<u8> {
         self.bytes
     }
@@ -99,10 +109,12 @@ impl<'a> Reader<'a> {
         Ok(Reader { rest })
     }
 
+    /// The bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.rest.len()
     }
 
+    /// The next `n` bytes (`what` names them in the error when fewer are left).
     pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         let Some((out, rest)) = self.rest.split_at_checked(n) else {
             return Err(SketchError::format(format!(
@@ -125,15 +137,18 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The next byte.
     pub fn u8(&mut self, what: &str) -> Result<u8> {
         let [b] = self.array::<1>(what)?;
         Ok(b)
     }
 
+    /// The next little-endian `u32`.
     pub fn u32(&mut self, what: &str) -> Result<u32> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
 
+    /// The next little-endian `u64`.
     pub fn u64(&mut self, what: &str) -> Result<u64> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
@@ -157,6 +172,7 @@ impl<'a> Reader<'a> {
         }
         Err(SketchError::format(format!("{what}: integer past 64 bits")))
     }
+    /// The next little-endian `f64`.
     pub fn f64(&mut self, what: &str) -> Result<f64> {
         Ok(f64::from_le_bytes(self.array(what)?))
     }

@@ -62,6 +62,7 @@ impl Block {
     }
 }
 
+/// A count-min sketch: `depth` rows of `width` 64-bit counters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CountMinSketch {
     width: u32,
@@ -80,6 +81,7 @@ fn reduce(x: u64, n: u32) -> usize {
 }
 
 impl CountMinSketch {
+    /// An empty sketch; `InvalidParameter` for a width or depth out of range.
     pub fn new(width: u64, depth: u64, seed: u64, conservative: bool) -> Result<Self> {
         if width < 1 || width > u64::from(u32::MAX) {
             return Err(SketchError::parameter(
@@ -138,21 +140,27 @@ impl CountMinSketch {
         Self::new(width as u64, depth as u64, seed, conservative)
     }
 
+    /// Counters per row.
     pub fn width(&self) -> u32 {
         self.width
     }
+    /// Rows.
     pub fn depth(&self) -> u32 {
         self.depth
     }
+    /// The seed of the item hash.
     pub fn seed(&self) -> u64 {
         self.seed
     }
+    /// Whether updates are conservative.
     pub fn conservative(&self) -> bool {
         self.conservative
     }
+    /// The sum of all counts added.
     pub fn total(&self) -> u64 {
         self.total
     }
+    /// The counters, row after row.
     pub fn counters(&self) -> &[u64] {
         &self.counters
     }
@@ -335,6 +343,7 @@ impl CountMinSketch {
         }
     }
 
+    /// The estimate of an item by its 128-bit hash (see [`CountMinSketch::hash`]).
     #[inline(always)]
     pub fn estimate_hashed(&self, (h1, h2): (u64, u64)) -> u64 {
         let width = self.width as usize;
@@ -411,6 +420,7 @@ impl CountMinSketch {
         Ok(())
     }
 
+    /// Forgets every count.
     pub fn clear(&mut self) {
         self.counters.iter_mut().for_each(|c| *c = 0);
         self.total = 0;
@@ -440,6 +450,7 @@ impl CountMinSketch {
         clippy::arithmetic_side_effects,
         clippy::cast_possible_truncation
     )]
+    /// The sketch `to_bytes` wrote; `InvalidFormat` for any other bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::CountMin)?;
         let width = r.u32("width")?;

@@ -7,6 +7,7 @@
 //! - [`kernels`]: the fixed-width kernels built for AVX2 and AVX-512, and the output written into
 //!   spare capacity (with `items::keys`, the only `unsafe` of the core).
 
+#[allow(unsafe_code)]
 pub mod kernels;
 pub mod murmur3;
 pub mod xxh3;
@@ -75,6 +76,7 @@ impl Algorithm {
         }
     }
 
+    /// `Overflow` unless `seed` is at most [`Algorithm::max_seed`].
     pub fn check_seed(self, seed: u64) -> Result<()> {
         if seed > self.max_seed() {
             return Err(SketchError::overflow(format!(
@@ -169,8 +171,11 @@ fn wrong_width(algorithm: Algorithm, bits: &str) -> SketchError {
 /// `word` a number's canonical 8 bytes given as their little-endian `u64` (a fixed-width kernel,
 /// without the length dispatch of the general one). Batches of numbers go through `word`.
 pub trait ItemHash: Sync {
+    /// The hash of an item.
     type Output: Copy + Send + Default;
+    /// The hash of an item's canonical bytes.
     fn bytes(&self, item: &[u8]) -> Self::Output;
+    /// The hash of a number's canonical 8 bytes, given as their little-endian `u64`.
     #[inline(always)]
     fn word(&self, word: u64) -> Self::Output {
         self.bytes(&word.to_le_bytes())

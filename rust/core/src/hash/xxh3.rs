@@ -61,6 +61,7 @@ fn strong_avalanche(mut h: u64, len: u64) -> u64 {
 }
 
 impl Xxh3x64 {
+    /// The hash with `seed`.
     pub fn new(seed: u64) -> Self {
         let flip = (SECRET_8 ^ SECRET_16).wrapping_sub(short_seed(seed));
         Xxh3x64 { seed, flip }
@@ -90,6 +91,7 @@ pub struct Xxh3x128 {
 }
 
 impl Xxh3x128 {
+    /// The hash with `seed`.
     pub fn new(seed: u64) -> Self {
         let flip = (SECRET_16 ^ SECRET_24).wrapping_add(short_seed(seed));
         Xxh3x128 { seed, flip }

@@ -128,6 +128,7 @@ pub(super) struct Hll {
     pub(super) out_of_order: bool,
 }
 
+/// A DataSketches HLL sketch (`hll_sketch`), in LIST, SET or HLL mode.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DsHll {
     pub(super) lg_k: u8,
@@ -242,6 +243,7 @@ impl Hll {
 }
 
 impl DsHll {
+    /// An empty sketch of `2**lg_k` registers, `lg_k` in [4, 21].
     pub fn new(lg_k: i64) -> Result<Self> {
         if !(i64::from(MIN_LG_K)..=i64::from(MAX_LG_K)).contains(&lg_k) {
             return Err(SketchError::parameter(
@@ -255,6 +257,7 @@ impl DsHll {
         })
     }
 
+    /// DataSketches' lg_k: `2**lg_k` registers.
     pub fn lg_k(&self) -> u8 {
         self.lg_k
     }
@@ -264,6 +267,7 @@ impl DsHll {
         !matches!(self.mode, Mode::Hll(_))
     }
 
+    /// Whether no item was added.
     pub fn is_empty(&self) -> bool {
         match &self.mode {
             Mode::List(c) => c.is_empty(),
@@ -272,6 +276,7 @@ impl DsHll {
         }
     }
 
+    /// Adds every item of a batch (large batches hashed on all cores).
     pub fn update(&mut self, keys: &Keys) {
         if has_uint(keys) {
             for_each_coupon(keys, |c| self.add_coupon(c));
@@ -343,6 +348,7 @@ impl DsHll {
         }
     }
 
+    /// Adds an item by its coupon ([`item_coupon`]).
     pub fn add_coupon(&mut self, c: u32) {
         let lg_k = self.lg_k;
         match &mut self.mode {
@@ -409,6 +415,7 @@ impl DsHll {
         }
     }
 
+    /// The estimated number of distinct items, as `get_estimate()`.
     pub fn estimate(&self) -> f64 {
         match &self.mode {
             Mode::List(c) => coupon_estimate(c.len()),
@@ -510,10 +517,12 @@ impl DsHll {
         Ok(())
     }
 
+    /// Forgets every item.
     pub fn clear(&mut self) {
         self.mode = Mode::List(Vec::new());
     }
 
+    /// The bytes it holds.
     pub fn memory_size(&self) -> usize {
         std::mem::size_of::<Self>()
             + match &self.mode {

@@ -19,14 +19,15 @@
 //!   Merging two sparse sketches stays exact, and keeps HIP.
 
 use super::estimate::ertl_estimate;
-use crate::codec::{check, le_u32s, Kind, Reader, Writer};
 use crate::error::{Result, SketchError};
 use crate::float::pow2;
 use crate::hash::{item_hash64, Xxh3x64};
 use crate::items::Keys;
 use crate::parallel;
 
+/// The smallest precision.
 pub const MIN_PRECISION: u8 = 4;
+/// The largest precision.
 pub const MAX_PRECISION: u8 = 18;
 /// Items per thread below which a dense batch stays on one thread.
 const PARALLEL_MIN: usize = 1 << 17;
@@ -90,6 +91,7 @@ struct Hip {
     variance: f64,
 }
 
+/// sketchy's own HyperLogLog (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Xxh3Hll {
     p: u8,
@@ -133,6 +135,7 @@ fn entry_at(entry: u32, p: u32) -> (usize, u8) {
 }
 
 impl Xxh3Hll {
+    /// An empty sketch of `2**precision` registers.
     pub fn new(precision: i64, seed: u64) -> Result<Self> {
         if !(i64::from(MIN_PRECISION)..=i64::from(MAX_PRECISION)).contains(&precision) {
             return Err(SketchError::parameter(
@@ -152,9 +155,11 @@ impl Xxh3Hll {
         })
     }
 
+    /// The precision `p`: `2**p` registers.
     pub fn precision(&self) -> u8 {
         self.p
     }
+    /// The seed of the item hash.
     pub fn seed(&self) -> u64 {
         self.seed
     }
@@ -162,6 +167,7 @@ impl Xxh3Hll {
     pub fn m(&self) -> usize {
         1 << self.p
     }
+    /// Whether it still keeps its hashes.
     pub fn is_sparse(&self) -> bool {
         matches!(self.registers, Registers::Sparse(_))
     }
@@ -181,6 +187,7 @@ impl Xxh3Hll {
         1.04 / (self.m() as f64).sqrt()
     }
 
+    /// The hash of an item's canonical bytes with this sketch's seed.
     #[inline(always)]
     pub fn hash(&self, item: &[u8]) -> u64 {
         item_hash64(item, self.seed)
@@ -191,6 +198,7 @@ impl Xxh3Hll {
         self.add_hash(self.hash(item));
     }
 
+    /// Adds an item by its hash ([`Xxh3Hll::hash`]).
     #[inline]
     pub fn add_hash(&mut self, hash: u64) {
         match &mut self.registers {
@@ -590,6 +598,7 @@ impl Xxh3Hll {
         Ok(())
     }
 
+    /// Forgets every item.
     pub fn clear(&mut self) {
         self.registers = Registers::Sparse(Vec::new());
         self.hip = Some(Hip {
@@ -607,99 +616,6 @@ impl Xxh3Hll {
                 Registers::Dense(r) => r.capacity(),
             }
     }
-
-    /// `precision u8, seed u64, flags u8 (bit 0 dense, bit 1 merged)`, then sparse: `count u32,
-    /// entries u32...`; dense: HIP `estimate f64, variance f64` unless merged, then the registers
-    /// packed 6 bits each, little-endian.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(Kind::HyperLogLog, 32 + self.m());
-        w.u8(self.p);
-        w.u64(self.seed);
-        let dense = !self.is_sparse();
-        w.u8(u8::from(dense) | (u8::from(self.hip.is_none()) << 1));
-        match &self.registers {
-            Registers::Sparse(entries) => {
-                w.u32(entries.len() as u32);
-                entries.iter().for_each(|&e| w.u32(e));
-            }
-            Registers::Dense(registers) => {
-                if let Some(hip) = &self.hip {
-                    w.f64(hip.estimate);
-                    w.f64(hip.variance);
-                }
-                w.raw(&pack6(registers));
-            }
-        }
-        w.finish()
-    }
-
-    #[deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::cast_possible_truncation
-    )]
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let mut r = Reader::new(bytes, Kind::HyperLogLog)?;
-        let p = r.u8("precision")?;
-        let seed = r.u64("seed")?;
-        let flags = r.u8("flags")?;
-        check(flags <= 3, || format!("unknown flags {flags:#x}"))?;
-        let mut sketch =
-            Xxh3Hll::new(i64::from(p), seed).map_err(|e| SketchError::format(e.to_string()))?;
-        let (dense, merged) = (flags & 1 == 1, flags & 2 == 2);
-        if dense {
-            if !merged {
-                let estimate = r.f64("HIP estimate")?;
-                let variance = r.f64("HIP variance")?;
-                check(
-                    estimate.is_finite()
-                        && estimate >= 0.0
-                        && variance.is_finite()
-                        && variance >= 0.0,
-                    || "invalid HIP state".to_owned(),
-                )?;
-                sketch.hip = Some(Hip { estimate, variance });
-            } else {
-                sketch.hip = None;
-            }
-            let packed = r.take(sketch.m().saturating_mul(6).div_ceil(8), "the registers")?;
-            let registers = unpack6(packed, sketch.m());
-            let max_rank = u8::try_from(sketch.max_rank()).unwrap_or(u8::MAX);
-            check(registers.iter().all(|&x| x <= max_rank), || {
-                format!("a register holds a rank above {max_rank}, impossible at precision {p}")
-            })?;
-            sketch.kxq = Self::kxq_of(&registers, sketch.max_rank());
-            sketch.registers = Registers::Dense(registers);
-        } else {
-            check(!merged, || {
-                "a sparse sketch cannot be marked merged".to_owned()
-            })?;
-            let count = r.u32("entry count")? as usize;
-            check(count <= sketch.sparse_limit(), || {
-                format!(
-                    "{count} sparse entries, over the limit of {}",
-                    sketch.sparse_limit()
-                )
-            })?;
-            let raw = r.take_n(count, 4, "the sparse entries")?;
-            let mut entries = Vec::with_capacity(count);
-            for e in le_u32s(raw) {
-                let rank = e & 63;
-                check(
-                    e >> 31 == 0 && (1..=SPARSE_MAX_RANK).contains(&rank),
-                    || format!("invalid sparse entry {e:#x}"),
-                )?;
-                check(
-                    entries.last().is_none_or(|&last: &u32| last >> 6 < e >> 6),
-                    || "sparse entries out of order or repeated".to_owned(),
-                )?;
-                entries.push(e);
-            }
-            sketch.registers = Registers::Sparse(entries);
-        }
-        r.finish()?;
-        Ok(sketch)
-    }
 }
 
 impl PartialEq for Xxh3Hll {
@@ -716,30 +632,8 @@ fn u128_to_f64(x: u128) -> f64 {
     ((x >> 64) as u64 as f64) * 18_446_744_073_709_551_616.0 + (x as u64 as f64)
 }
 
-/// Registers packed 6 bits each, little-endian bit order.
-fn pack6(registers: &[u8]) -> Vec<u8> {
-    let mut out = vec![0u8; (registers.len() * 6).div_ceil(8)];
-    for (i, &r) in registers.iter().enumerate() {
-        let bit = i * 6;
-        let v = u16::from(r & 63) << (bit % 8);
-        out[bit / 8] |= v as u8;
-        if bit / 8 + 1 < out.len() {
-            out[bit / 8 + 1] |= (v >> 8) as u8;
-        }
-    }
-    out
-}
-
-fn unpack6(packed: &[u8], m: usize) -> Vec<u8> {
-    (0..m)
-        .map(|i| {
-            let bit = i * 6;
-            let lo = u16::from(packed[bit / 8]);
-            let hi = packed.get(bit / 8 + 1).copied().map_or(0, u16::from);
-            (((hi << 8 | lo) >> (bit % 8)) & 63) as u8
-        })
-        .collect()
-}
+#[path = "xxh3_bytes.rs"]
+mod bytes;
 
 #[cfg(test)]
 #[path = "xxh3_tests.rs"]

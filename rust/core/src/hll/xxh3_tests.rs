@@ -174,5 +174,5 @@ fn serialization_round_trips() {
         assert_eq!(copy.estimate(), h.estimate());
     }
     let registers: Vec<u8> = (0..1024).map(|i| (i % 56) as u8).collect();
-    assert_eq!(unpack6(&pack6(&registers), 1024), registers);
+    assert_eq!(bytes::unpack6(&bytes::pack6(&registers), 1024), registers);
 }

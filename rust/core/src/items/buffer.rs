@@ -14,6 +14,7 @@ pub struct KeyBuffer {
 }
 
 impl KeyBuffer {
+    /// An empty buffer with room for `items` items of 8 bytes.
     pub fn with_capacity(items: usize) -> Self {
         let mut offsets = Vec::with_capacity(items + 1);
         offsets.push(0);
@@ -31,6 +32,7 @@ impl KeyBuffer {
         self.kinds.reserve(items);
     }
 
+    /// Appends an item: its kind and canonical bytes.
     #[inline]
     pub fn push(&mut self, kind: ItemKind, bytes: &[u8]) {
         if self.offsets.is_empty() {
@@ -61,6 +63,7 @@ impl KeyBuffer {
         self.kinds.push(kind);
     }
 
+    /// The number of items.
     pub fn len(&self) -> usize {
         self.kinds.len()
     }
@@ -73,6 +76,7 @@ impl KeyBuffer {
         self.kinds.clear();
     }
 
+    /// Whether it holds no item.
     pub fn is_empty(&self) -> bool {
         self.kinds.is_empty()
     }
@@ -97,6 +101,7 @@ impl KeyBuffer {
         }
     }
 
+    /// The items as a batch.
     pub fn keys(&self) -> Keys<'_> {
         if self.offsets.is_empty() {
             return Keys::Var {

@@ -12,16 +12,20 @@ use crate::error::{Result, SketchError};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum ItemKind {
+    /// A `str`: its UTF-8 bytes.
     Str = 0,
+    /// `bytes` (and `bytearray`, `memoryview`): the raw bytes.
     Bytes = 1,
     /// An integer in [-2**63, 2**63): the 8 bytes are an `i64`.
     Int = 2,
     /// An integer in [2**63, 2**64): the 8 bytes are a `u64`.
     UInt = 3,
+    /// A float: its canonical float64.
     Float = 4,
 }
 
 impl ItemKind {
+    /// The kind of a serialized tag (`None`: no kind).
     pub fn from_u8(tag: u8) -> Option<ItemKind> {
         match tag {
             0 => Some(ItemKind::Str),
@@ -37,16 +41,19 @@ impl ItemKind {
 /// The canonical NaN: the quiet NaN with an empty payload (`float("nan")` on every common platform).
 pub const CANONICAL_NAN_BITS: u64 = 0x7ff8_0000_0000_0000;
 
+/// The canonical bytes of a signed integer.
 #[inline(always)]
 pub fn encode_i64(value: i64) -> [u8; 8] {
     value.to_le_bytes()
 }
 
+/// The canonical bytes of an unsigned integer.
 #[inline(always)]
 pub fn encode_u64(value: u64) -> [u8; 8] {
     value.to_le_bytes()
 }
 
+/// The canonical bytes of a float (-0.0 as 0.0, every NaN as one).
 #[inline(always)]
 pub fn encode_f64(value: f64) -> [u8; 8] {
     canonical_f64_bits(value).to_le_bytes()

@@ -99,7 +99,9 @@ impl Offsets<'_> {
 /// (a Python list of mixed items).
 #[derive(Clone, Copy, Debug)]
 pub enum Kinds<'a> {
+    /// Every item of this kind.
     Uniform(ItemKind),
+    /// The kind of each item.
     PerItem(&'a [ItemKind]),
 }
 
@@ -132,18 +134,25 @@ macro_rules! keys_of {
             )+
             /// Variable-width items (Arrow layout).
             Var {
+                /// The items' bytes, one after the other.
                 data: &'a [u8],
+                /// Where each item starts, and the end.
                 offsets: Offsets<'a>,
+                /// The items' kinds.
                 kinds: Kinds<'a>,
             },
             /// numpy `S<width>`: fixed-width bytes, trailing NUL bytes stripped (as numpy does).
             FixedBytes {
+                /// The items, `width` bytes each.
                 data: &'a [u8],
+                /// The bytes of an item.
                 width: usize,
             },
             /// numpy `U<width>`: fixed-width UCS-4, trailing NULs stripped, encoded to UTF-8.
             FixedUcs4 {
+                /// The items, `width` code points each.
                 data: &'a [u32],
+                /// The code points of an item.
                 width: usize,
             },
         }
@@ -258,6 +267,7 @@ impl<'a> Keys<'a> {
         Ok(Keys::FixedUcs4 { data, width })
     }
 
+    /// The number of items.
     pub fn len(&self) -> usize {
         match_numbers! { self, a => a.len(),
             Keys::Var { offsets, .. } => offsets.len() - 1,
@@ -266,6 +276,7 @@ impl<'a> Keys<'a> {
         }
     }
 
+    /// Whether the batch has no item.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

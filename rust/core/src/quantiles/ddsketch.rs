@@ -228,6 +228,7 @@ impl PartialEq for DDSketch {
 const MAX_BINS_LIMIT: u32 = 1 << 24;
 
 impl DDSketch {
+    /// An empty sketch of relative accuracy `relative_accuracy` in (0, 1).
     pub fn new(relative_accuracy: f64, max_bins: i64) -> Result<Self> {
         if !(relative_accuracy > 0.0 && relative_accuracy < 1.0) {
             return Err(SketchError::parameter(
@@ -272,9 +273,11 @@ impl DDSketch {
         ((1075.0 * std::f64::consts::LN_2 * self.multiplier).ceil() as i64).saturating_add(2)
     }
 
+    /// The relative accuracy α.
     pub fn relative_accuracy(&self) -> f64 {
         self.relative_accuracy
     }
+    /// The bins per sign before the lowest collapse.
     pub fn max_bins(&self) -> u32 {
         self.max_bins
     }
@@ -282,9 +285,11 @@ impl DDSketch {
     pub fn count(&self) -> u64 {
         self.count
     }
+    /// The weight of the NaN values skipped.
     pub fn nan_count(&self) -> u64 {
         self.nan_count
     }
+    /// The smallest value added (NaN when empty).
     pub fn min(&self) -> f64 {
         if self.count == 0 {
             f64::NAN
@@ -292,6 +297,7 @@ impl DDSketch {
             self.min
         }
     }
+    /// The largest value added (NaN when empty).
     pub fn max(&self) -> f64 {
         if self.count == 0 {
             f64::NAN
@@ -299,9 +305,11 @@ impl DDSketch {
             self.max
         }
     }
+    /// The exact sum of the values times their weights, rounded once.
     pub fn sum(&self) -> f64 {
         self.sum.value()
     }
+    /// The bins in use.
     pub fn num_bins(&self) -> usize {
         self.positive.trimmed().1.len()
             + self.negative.trimmed().1.len()
@@ -503,6 +511,7 @@ impl DDSketch {
         le as f64 / n
     }
 
+    /// Adds `other`'s bins: `Incompatible` for another accuracy or bin limit.
     pub fn merge(&mut self, other: &DDSketch) -> Result<()> {
         SketchError::check_same(
             "relative_accuracy",
@@ -524,16 +533,19 @@ impl DDSketch {
         Ok(())
     }
 
+    /// Forgets every value.
     pub fn clear(&mut self) {
         *self = DDSketch::new(self.relative_accuracy, i64::from(self.max_bins))
             .unwrap_or_else(|_| self.clone());
     }
 
+    /// The bytes it holds.
     pub fn memory_size(&self) -> usize {
         std::mem::size_of::<Self>()
             + 8 * (self.positive.bins.capacity() + self.negative.bins.capacity())
     }
 
+    /// The serialized sketch (kind 4).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(Kind::DDSketch, 64);
         w.f64(self.relative_accuracy);
@@ -554,6 +566,7 @@ impl DDSketch {
         clippy::arithmetic_side_effects,
         clippy::cast_possible_truncation
     )]
+    /// The sketch `to_bytes` wrote; `InvalidFormat` for any other bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::DDSketch)?;
         let alpha = r.f64("relative_accuracy")?;
@@ -662,109 +675,5 @@ impl Sketch for DDSketch {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn lcg(seed: u64) -> impl FnMut() -> f64 {
-        let mut x = seed;
-        move || {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 11) as f64 / (1u64 << 53) as f64
-        }
-    }
-
-    #[test]
-    fn quantiles_are_within_the_relative_accuracy() {
-        let mut next = lcg(7);
-        let values: Vec<f64> = (0..20_000)
-            .map(|i| {
-                let u = next();
-                match i % 4 {
-                    0 => -(u * 20.0).exp(),
-                    1 => 0.0,
-                    _ => (u * 30.0 - 10.0).exp(),
-                }
-            })
-            .collect();
-        let mut s = DDSketch::new(0.01, 2048).unwrap();
-        s.update_values(&Keys::F64(&values), Counts::Each(1), false)
-            .unwrap();
-        let mut sorted = values.clone();
-        sorted.sort_by(f64::total_cmp);
-        for q in [0.0, 0.001, 0.1, 0.25, 0.3, 0.5, 0.9, 0.999, 1.0] {
-            let truth = sorted[(q * (sorted.len() - 1) as f64).floor() as usize];
-            let got = s.quantile(q).unwrap();
-            assert!(
-                (got - truth).abs() <= 0.01 * truth.abs() * (1.0 + 1e-12),
-                "{q}: {got} vs {truth}"
-            );
-        }
-    }
-
-    #[test]
-    fn table_keys_equal_the_logarithms() {
-        let mut next = lcg(11);
-        for alpha in [0.5, 0.05, 0.01, 0.001, 1e-5] {
-            let s = DDSketch::new(alpha, 2048).unwrap();
-            let mut fast = 0;
-            for i in 0..200_000 {
-                let x = match i % 3 {
-                    0 => (next() * 1400.0 - 700.0).exp(),
-                    1 => next() * 100.0,
-                    _ => s.value(i64::from(i % 2000) - 1000) * (1.0 + (next() - 0.5) * 1e-12),
-                };
-                if !(x > 0.0 && x.is_finite()) {
-                    continue;
-                }
-                let exact = ceil(x.ln() * s.multiplier);
-                if let Some(k) = s.table.key(x) {
-                    assert_eq!(k, exact, "{alpha} {x}");
-                    fast += 1;
-                }
-            }
-            // Below α = 1e-4 the table (at most 2**14 buckets) is too coarse to help.
-            assert!(alpha < 1e-4 || fast > 100_000, "{alpha}: {fast}");
-        }
-    }
-
-    #[test]
-    fn merges_equal_the_single_pass_sketch() {
-        let mut next = lcg(3);
-        let values: Vec<f64> = (0..5000)
-            .map(|_| (next() * 400.0 - 200.0).exp() * (next() - 0.3))
-            .collect();
-        let mut whole = DDSketch::new(0.02, 64).unwrap();
-        whole
-            .update_values(&Keys::F64(&values), Counts::Each(1), false)
-            .unwrap();
-        let mut parts = DDSketch::new(0.02, 64).unwrap();
-        for chunk in values.chunks(777).rev() {
-            let mut p = DDSketch::new(0.02, 64).unwrap();
-            p.update_values(&Keys::F64(chunk), Counts::Each(1), false)
-                .unwrap();
-            parts.merge(&p).unwrap();
-        }
-        assert_eq!(parts, whole);
-        assert_eq!(parts.to_bytes(), whole.to_bytes());
-        assert_eq!(DDSketch::from_bytes(&whole.to_bytes()).unwrap(), whole);
-        assert!(whole.num_bins() <= 2 * 64 + 1);
-    }
-
-    #[test]
-    fn infinities_change_nothing_and_nans_are_counted() {
-        let mut s = DDSketch::new(0.01, 2048).unwrap();
-        let before = s.clone();
-        assert!(s
-            .update_values(&Keys::F64(&[1.0, f64::INFINITY]), Counts::Each(1), false)
-            .is_err());
-        assert_eq!(s, before);
-        s.update_values(&Keys::F64(&[1.0, f64::NAN]), Counts::Each(1), false)
-            .unwrap();
-        assert_eq!((s.count(), s.nan_count()), (1, 1));
-        assert!(s.quantile(1.5).is_err());
-        assert!(s.quantile(f64::NAN).is_err());
-    }
-}
+#[path = "ddsketch_tests.rs"]
+mod tests;

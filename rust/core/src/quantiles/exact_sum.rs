@@ -18,6 +18,7 @@ pub const LIMBS: usize = 70;
 /// limb far from overflowing.
 const BETWEEN_CARRIES: u32 = 1 << 30;
 
+/// The exact sum (see the module docs).
 #[derive(Clone, Debug)]
 pub struct ExactSum {
     limbs: [i64; LIMBS],
@@ -202,6 +203,7 @@ impl ExactSum {
         }
     }
 
+    /// A sum written by [`ExactSum::write`], validated.
     pub fn read(r: &mut Reader) -> Result<ExactSum> {
         let first = usize::from(r.u8("sum")?);
         let count = usize::from(r.u8("sum")?);

@@ -9,7 +9,7 @@
 //! Items are kept as order-preserving integers (the bits of the float, flipped by sign), so that
 //! sorting is an integer sort.
 
-use crate::codec::{check, le_f64s, le_u32s, Image, Kind, Reader, Writer};
+use crate::codec::{check, Kind, Reader, Writer};
 use crate::error::{Result, SketchError};
 use crate::items::Keys;
 use crate::quantiles::ddsketch::check_q;
@@ -71,6 +71,7 @@ pub fn normalized_rank_error(k: u32) -> f64 {
     2.296 / f64::from(k).powf(0.9723)
 }
 
+/// A KLL sketch (see the module docs).
 #[derive(Clone, Debug)]
 pub struct Kll {
     k: u32,
@@ -118,6 +119,7 @@ impl PartialEq for Kll {
 }
 
 impl Kll {
+    /// An empty sketch of parameter `k` in [8, 65535].
     pub fn new(k: i64, seed: u64) -> Result<Self> {
         if !(i64::from(MIN_K)..=i64::from(MAX_K)).contains(&k) {
             return Err(SketchError::parameter(
@@ -141,30 +143,39 @@ impl Kll {
         })
     }
 
+    /// The parameter k.
     pub fn k(&self) -> u32 {
         self.k
     }
+    /// The smallest k of the sketches merged into this one.
     pub fn min_k(&self) -> u32 {
         self.min_k
     }
+    /// The seed of the compaction bits.
     pub fn seed(&self) -> u64 {
         self.seed
     }
+    /// The weight of the values added (NaN not counted).
     pub fn count(&self) -> u64 {
         self.n
     }
+    /// The weight of the NaN values skipped.
     pub fn nan_count(&self) -> u64 {
         self.nan_count
     }
+    /// The items kept.
     pub fn num_retained(&self) -> usize {
         self.retained
     }
+    /// The levels.
     pub fn num_levels(&self) -> usize {
         self.levels.len()
     }
+    /// The rank error of a quantile, at `min_k`.
     pub fn normalized_rank_error(&self) -> f64 {
         normalized_rank_error(self.min_k)
     }
+    /// The smallest value added (NaN when empty).
     pub fn min(&self) -> f64 {
         if self.n == 0 {
             f64::NAN
@@ -172,6 +183,7 @@ impl Kll {
             self.min
         }
     }
+    /// The largest value added (NaN when empty).
     pub fn max(&self) -> f64 {
         if self.n == 0 {
             f64::NAN
@@ -453,12 +465,14 @@ impl Kll {
             .collect()
     }
 
+    /// Forgets every value.
     pub fn clear(&mut self) {
         let mut empty = Kll::new(i64::from(self.k), self.seed).unwrap_or_else(|_| self.clone());
         empty.rng = self.seed;
         *self = empty;
     }
 
+    /// The bytes it holds.
     pub fn memory_size(&self) -> usize {
         std::mem::size_of::<Self>()
             + self
@@ -468,6 +482,7 @@ impl Kll {
                 .sum::<usize>()
     }
 
+    /// The serialized sketch (kind 5).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut w = Writer::new(Kind::Kll, 64 + 8 * self.retained);
         w.u32(self.k);
@@ -494,6 +509,7 @@ impl Kll {
         clippy::arithmetic_side_effects,
         clippy::cast_possible_truncation
     )]
+    /// The sketch `to_bytes` wrote; `InvalidFormat` for any other bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::Kll)?;
         let k = r.u32("k")?;
@@ -574,139 +590,6 @@ impl Kll {
         self.retained = retained;
         self.set_capacities();
         Ok(())
-    }
-
-    /// The image `datasketches.kll_doubles_sketch.serialize()` writes for these items.
-    pub fn to_datasketches(&self) -> Vec<u8> {
-        let k = (self.k as u16).to_le_bytes();
-        let mut out = Vec::with_capacity(40 + 8 * self.retained);
-        if self.n == 0 {
-            out.extend_from_slice(&[2, 1, FAMILY, 0x01, k[0], k[1], M as u8, 0]);
-            return out;
-        }
-        if self.n == 1 && self.retained == 1 {
-            out.extend_from_slice(&[2, 2, FAMILY, 0x04, k[0], k[1], M as u8, 0]);
-            out.extend_from_slice(&from_order_key(self.levels[0][0]).to_le_bytes());
-            return out;
-        }
-        let level0_sorted = self.levels[0].windows(2).all(|w| w[0] <= w[1]);
-        let flags = if level0_sorted { 0x02 } else { 0 };
-        out.extend_from_slice(&[5, 1, FAMILY, flags, k[0], k[1], M as u8, 0]);
-        out.extend_from_slice(&self.n.to_le_bytes());
-        out.extend_from_slice(&(self.min_k as u16).to_le_bytes());
-        out.push(self.levels.len() as u8);
-        out.push(0);
-        let capacity = total_capacity(self.k, self.levels.len());
-        let mut offset = capacity - self.retained;
-        for level in &self.levels {
-            out.extend_from_slice(&(offset as u32).to_le_bytes());
-            offset += level.len();
-        }
-        out.extend_from_slice(&self.min.to_le_bytes());
-        out.extend_from_slice(&self.max.to_le_bytes());
-        for h in 0..self.levels.len() {
-            for &key in self.written_level(h).iter() {
-                out.extend_from_slice(&from_order_key(key).to_le_bytes());
-            }
-        }
-        out
-    }
-
-    /// A sketch from an image of `datasketches` 5.x (`kll_doubles_sketch.serialize()`): empty,
-    /// one item, or levels; `InvalidFormat` for anything else. It keeps taking updates, with
-    /// compaction bits drawn from `seed`.
-    #[deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::cast_possible_truncation
-    )]
-    pub fn from_datasketches(bytes: &[u8], seed: u64) -> Result<Self> {
-        let bad =
-            |m: String| SketchError::format(format!("not a DataSketches KLL doubles image: {m}"));
-        let [preamble, version, family, flags, k0, k1, m, _, ..] = *bytes else {
-            return Err(bad(format!("{} bytes", bytes.len())));
-        };
-        let image = Image(bytes);
-        let k = u16::from_le_bytes([k0, k1]);
-        if family != FAMILY {
-            return Err(bad(format!("family {family}, not 15 (KLL)")));
-        }
-        if u32::from(m) != M {
-            return Err(bad(format!("m = {m}, not 8")));
-        }
-        if version != 1 && version != 2 {
-            return Err(bad(format!("serial version {version}")));
-        }
-        let mut s = Kll::new(i64::from(k), seed).map_err(|e| bad(e.to_string()))?;
-        if flags & 0x01 != 0 {
-            if preamble != 2 {
-                return Err(bad(format!(
-                    "preamble of {preamble} ints for an empty sketch"
-                )));
-            }
-            return Ok(s);
-        }
-        if flags & 0x04 != 0 {
-            if preamble != 2 || bytes.len() != 16 {
-                return Err(bad("a single-item image is 16 bytes".into()));
-            }
-            let v = image.f64(8)?;
-            if v.is_nan() {
-                return Err(bad("a NaN item".into()));
-            }
-            // As it is, -0.0 too: the image's item, not an update.
-            (s.n, s.min, s.max, s.retained) = (1, v, v, 1);
-            if let Some(level0) = s.levels.first_mut() {
-                level0.push(order_key(v));
-            }
-            return Ok(s);
-        }
-        if preamble != 5 || bytes.len() < 20 {
-            return Err(bad(
-                "a sketch of several items has a 20-byte preamble".into()
-            ));
-        }
-        s.n = image.u64(8)?;
-        s.min_k = u32::from(image.u16(16)?);
-        let levels = usize::from(image.u8(18)?);
-        if !(1..=MAX_LEVELS).contains(&levels) {
-            return Err(bad(format!("{levels} levels")));
-        }
-        let capacity = total_capacity(s.k, levels);
-        // The level offsets, then min and max, then the items: MAX_LEVELS bounds every offset.
-        let min_at = levels.saturating_mul(4).saturating_add(20);
-        let items_at = min_at.saturating_add(16);
-        if bytes.len() < items_at {
-            return Err(bad("truncated levels".into()));
-        }
-        let mut bounds: Vec<usize> = le_u32s(image.items(20, levels, 4)?)
-            .map(|b| usize::try_from(b).unwrap_or(usize::MAX))
-            .collect();
-        bounds.push(capacity);
-        if bounds.windows(2).any(|w| w.first() > w.last()) {
-            return Err(bad("level offsets out of order or past the capacity".into()));
-        }
-        let first = bounds.first().copied().unwrap_or(0);
-        let retained = capacity.saturating_sub(first); // first <= capacity: checked above
-        let expected = retained.saturating_mul(8).saturating_add(items_at);
-        if bytes.len() != expected {
-            return Err(bad(format!(
-                "{} bytes, the levels say {expected}",
-                bytes.len()
-            )));
-        }
-        s.min = image.f64(min_at)?;
-        s.max = image.f64(min_at.saturating_add(8))?;
-        let mut values = le_f64s(image.from(items_at)?);
-        let items: Vec<Vec<f64>> = bounds
-            .windows(2)
-            .map(|w| match *w {
-                [lo, hi] => values.by_ref().take(hi.saturating_sub(lo)).collect(),
-                _ => Vec::new(),
-            })
-            .collect();
-        s.set_levels(items).map_err(|e| bad(e.to_string()))?;
-        Ok(s)
     }
 }
 
@@ -804,95 +687,9 @@ impl Sketch for Kll {
     }
 }
 
+#[path = "kll_image.rs"]
+mod image;
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sorting_networks_sort() {
-        let mut x = 7u64;
-        for len in 0..40 {
-            for _ in 0..200 {
-                let mut v: Vec<u64> = (0..len)
-                    .map(|_| {
-                        x = x
-                            .wrapping_mul(6364136223846793005)
-                            .wrapping_add(1442695040888963407);
-                        x >> (x % 60) // repeats and a spread of magnitudes
-                    })
-                    .collect();
-                let mut want = v.clone();
-                want.sort_unstable();
-                sort_small(&mut v);
-                assert_eq!(v, want);
-            }
-        }
-    }
-
-    #[test]
-    fn capacities_are_datasketches() {
-        let caps: Vec<usize> = (0..9).map(|h| level_capacity(200, 9, h)).collect();
-        assert_eq!(caps, [8, 12, 18, 26, 40, 59, 89, 133, 200]);
-        assert!((normalized_rank_error(200) - 0.013294757464848584).abs() < 1e-15);
-        for v in [-f64::INFINITY, -1.5, -0.0, 0.0, 5e-324, 2.0, f64::INFINITY] {
-            assert_eq!(from_order_key(order_key(v)).to_bits(), v.to_bits());
-        }
-        assert!(order_key(-1.0) < order_key(-0.5) && order_key(-0.0) < order_key(0.0));
-        assert!(order_key(0.0) < order_key(1.0));
-    }
-
-    #[test]
-    fn ranks_stay_within_the_error_and_bytes_round_trip() {
-        let values: Vec<f64> = (0..100_000u64)
-            .map(|i| ((i * 7919) % 100_003) as f64)
-            .collect();
-        let mut s = Kll::new(200, 1).unwrap();
-        s.update_values(&Keys::F64(&values), Counts::Each(1), false)
-            .unwrap();
-        assert_eq!(s.count(), 100_000);
-        assert!(s.num_retained() < 700);
-        let mut sorted = values.clone();
-        sorted.sort_by(f64::total_cmp);
-        let qs: Vec<f64> = (1..100).map(|i| f64::from(i) / 100.0).collect();
-        for (q, v) in qs.iter().zip(s.quantiles(&qs).unwrap()) {
-            let rank = sorted.partition_point(|&x| x <= v) as f64 / sorted.len() as f64;
-            assert!(
-                (rank - q).abs() < 2.0 * s.normalized_rank_error(),
-                "{q}: {rank}"
-            );
-        }
-        assert_eq!(Kll::from_bytes(&s.to_bytes()).unwrap(), s);
-        let image = Kll::from_datasketches(&s.to_datasketches(), 1).unwrap();
-        assert_eq!(
-            (image.count(), image.num_retained()),
-            (s.count(), s.num_retained())
-        );
-        // Same seed, same stream: same bytes.
-        let mut again = Kll::new(200, 1).unwrap();
-        again
-            .update_values(&Keys::F64(&values), Counts::Each(1), false)
-            .unwrap();
-        assert_eq!(again.to_bytes(), s.to_bytes());
-    }
-
-    #[test]
-    fn merges_and_weights_keep_the_weight() {
-        let mut a = Kll::new(50, 3).unwrap();
-        let mut b = Kll::new(20, 4).unwrap();
-        for i in 0..10_000 {
-            a.add(f64::from(i), 1).unwrap();
-            b.add(-f64::from(i), 3).unwrap();
-        }
-        a.merge(&b).unwrap();
-        assert_eq!((a.count(), a.min_k()), (40_000, 20));
-        assert_eq!((a.min(), a.max()), (-9999.0, 9999.0));
-        let bytes = a.to_bytes();
-        assert_eq!(Kll::from_bytes(&bytes).unwrap(), a);
-        let ds = a.to_datasketches();
-        assert_eq!(Kll::from_datasketches(&ds, 3).unwrap().count(), 40_000);
-        let self_merge = a.clone();
-        a.merge(&self_merge).unwrap();
-        assert_eq!(a.count(), 80_000);
-    }
-}
+#[path = "kll_tests.rs"]
+mod tests;

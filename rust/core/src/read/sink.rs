@@ -15,6 +15,7 @@ use crate::sketch::{Sketch, Takes};
 
 /// One destination of a read's records.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant)] // a few per read
 pub enum Sink {
     /// A sketch: each record is an item, added once.
     Sketch(AnySketch),

@@ -20,7 +20,7 @@
 //! a purge is a few linear passes: a histogram for the median, a subtraction, and a rebuild of the
 //! small table.
 
-use crate::codec::{check, Image, Kind, Reader, Writer};
+use crate::codec::{check, Kind, Reader, Writer};
 use crate::error::{Result, SketchError};
 use crate::hash::item_hash64;
 use crate::items::{ItemKind, Keys};
@@ -124,6 +124,7 @@ impl Hot {
     }
 }
 
+/// A mergeable Misra–Gries summary (see the module docs).
 #[derive(Clone, Debug)]
 pub struct TopK {
     k: u32,
@@ -167,6 +168,7 @@ pub struct Entry<'a> {
 }
 
 impl TopK {
+    /// An empty summary reporting `k` items and tracking `capacity` (default `8 k`).
     pub fn new(k: u64, capacity: Option<u64>, seed: u64) -> Result<Self> {
         if !(1..=MAX_CAPACITY).contains(&k) {
             return Err(SketchError::parameter(
@@ -204,15 +206,19 @@ impl TopK {
         })
     }
 
+    /// How many items `most_common` reports by default.
     pub fn k(&self) -> u32 {
         self.k
     }
+    /// The most items tracked.
     pub fn capacity(&self) -> u32 {
         self.capacity
     }
+    /// The seed of the item hash.
     pub fn seed(&self) -> u64 {
         self.seed
     }
+    /// The sum of all counts added.
     pub fn total(&self) -> u64 {
         self.total
     }
@@ -224,6 +230,7 @@ impl TopK {
     pub fn len(&self) -> usize {
         self.live
     }
+    /// Whether no item is tracked.
     pub fn is_empty(&self) -> bool {
         self.live == 0
     }
@@ -522,6 +529,7 @@ impl TopK {
         Ok(())
     }
 
+    /// Forgets every item.
     pub fn clear(&mut self) {
         for hot in self.hot.iter_mut() {
             hot.count = 0;
@@ -578,6 +586,7 @@ impl TopK {
         clippy::arithmetic_side_effects,
         clippy::cast_possible_truncation
     )]
+    /// The summary `to_bytes` wrote; `InvalidFormat` for any other bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut r = Reader::new(bytes, Kind::TopK)?;
         let k = r.u32("k")?;
@@ -633,190 +642,8 @@ impl TopK {
     }
 }
 
-/// The item type of a DataSketches frequent-items image: `frequent_strings_sketch` (a length and
-/// UTF-8 bytes each) or `frequent_items_sketch` with `PyLongsSerDe` (an i64 each).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DsItems {
-    /// `frequent_strings_sketch`: str items.
-    Strings,
-    /// `frequent_items_sketch` with `PyLongsSerDe`: int items.
-    Longs,
-}
-
-crate::named!(DsItems, "items", { Strings => "str", Longs => "int" });
-
-const FI_FAMILY: u8 = 10;
-/// DataSketches' map holds `0.75 · 2**lg` items.
-fn fi_capacity(lg: u8) -> u64 {
-    (0.75 * (1u64 << lg) as f64) as u64
-}
-
-impl TopK {
-    /// The image `datasketches.frequent_strings_sketch.deserialize` (or `frequent_items_sketch`
-    /// with `PyLongsSerDe`) reads: the same items with the same lower bounds, the total and the
-    /// error offset; its `lg_max_map_size` is the smallest whose map holds `capacity` items.
-    pub fn to_datasketches(&self, items: DsItems) -> Result<Vec<u8>> {
-        let lg_for = |n: u64| (3u8..=30).find(|&lg| fi_capacity(lg) >= n).unwrap_or(30);
-        let lg_max = lg_for(u64::from(self.capacity));
-        let entries = self.in_insertion_order();
-        for e in &entries {
-            let fits = match items {
-                DsItems::Strings => e.kind == ItemKind::Str,
-                DsItems::Longs => e.kind == ItemKind::Int,
-            };
-            if !fits {
-                return Err(SketchError::parameter(
-                    "items",
-                    format!(
-                        "a {} image holds {} items, and this sketch has a {:?} item",
-                        if items == DsItems::Strings {
-                            "frequent_strings_sketch"
-                        } else {
-                            "PyLongsSerDe"
-                        },
-                        if items == DsItems::Strings {
-                            "str"
-                        } else {
-                            "int64"
-                        },
-                        e.kind
-                    ),
-                ));
-            }
-        }
-        if entries.is_empty() && self.total == 0 {
-            return Ok(vec![1, 1, FI_FAMILY, lg_max, 3, 0x05, 0, 0]);
-        }
-        // Every item purged: a header of no items keeps the total and the error (DataSketches
-        // reads it; it writes the empty image itself and loses them).
-        let n = entries.len() as u64;
-        let mut out = vec![4, 1, FI_FAMILY, lg_max, lg_for(n).min(lg_max), 0, 0, 0];
-        out.extend_from_slice(&(n as u32).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&self.total.to_le_bytes());
-        out.extend_from_slice(&self.offset.to_le_bytes());
-        for e in &entries {
-            out.extend_from_slice(&e.count.to_le_bytes());
-        }
-        for e in &entries {
-            if items == DsItems::Strings {
-                out.extend_from_slice(&(e.item.len() as u32).to_le_bytes());
-            }
-            out.extend_from_slice(e.item);
-        }
-        Ok(out)
-    }
-
-    /// A summary from a DataSketches frequent-items image of 5.x (see [`TopK::to_datasketches`]):
-    /// capacity `0.75 · 2**lg_max_map_size` (at most 2**24), the image's items, counts, total and
-    /// offset. The offset is DataSketches' (its own bound, `3.5 · total / 2**lg_max_map_size`).
-    #[deny(
-        clippy::indexing_slicing,
-        clippy::arithmetic_side_effects,
-        clippy::cast_possible_truncation
-    )]
-    pub fn from_datasketches(
-        bytes: &[u8],
-        items: DsItems,
-        k: Option<u64>,
-        seed: u64,
-    ) -> Result<Self> {
-        let bad = |m: String| {
-            SketchError::format(format!("not a DataSketches frequent-items image: {m}"))
-        };
-        let [preamble, version, family, lg_max, lg_cur, flags, _, _, ..] = *bytes else {
-            return Err(bad(format!("{} bytes", bytes.len())));
-        };
-        let image = Image(bytes);
-        if family != FI_FAMILY {
-            return Err(bad(format!("family {family}, not 10")));
-        }
-        if version != 1 {
-            return Err(bad(format!("serial version {version}")));
-        }
-        if !(3..=30).contains(&lg_max) || !(3..=lg_max).contains(&lg_cur) {
-            return Err(bad(format!("map sizes 2**{lg_cur} of 2**{lg_max}")));
-        }
-        let capacity = fi_capacity(lg_max).min(MAX_CAPACITY);
-        let empty = flags & 0x05 != 0;
-        if (preamble == 1) != empty || (preamble != 1 && preamble != 4) {
-            return Err(bad(format!(
-                "{preamble} preamble longs with flags {flags:#x}"
-            )));
-        }
-        if let Some(k) = k.filter(|&k| k > capacity) {
-            return Err(SketchError::parameter(
-                "k",
-                format!("{k} is more than the image's capacity {capacity}"),
-            ));
-        }
-        let make = |n: u64| TopK::new(k.unwrap_or(n.clamp(1, capacity)), Some(capacity), seed);
-        if empty {
-            if bytes.len() != 8 {
-                return Err(bad("bytes after an empty image".into()));
-            }
-            return make(0);
-        }
-        if bytes.len() < 32 {
-            return Err(bad("truncated header".into()));
-        }
-        let n = image.u32(8)?;
-        let (total, offset) = (image.u64(16)?, image.u64(24)?);
-        if u64::from(n) > capacity {
-            return Err(bad(format!("{n} items for a map of {capacity}")));
-        }
-        let n = usize::try_from(n).unwrap_or(usize::MAX);
-        // A weight and at least four bytes of item each: the input bounds what we allocate.
-        if bytes.len().saturating_sub(32) < n.saturating_mul(12) {
-            return Err(bad(format!("truncated: {n} items cannot fit")));
-        }
-        let mut sketch = make(n as u64).map_err(|e| bad(e.to_string()))?;
-        let weights = image.items(32, n, 8)?.as_chunks::<8>().0;
-        // What is left after the weights: the items, each taken from its front.
-        let mut rest = image.from(32usize.saturating_add(n.saturating_mul(8)))?;
-        let mut take = |len: usize| -> Result<&[u8]> {
-            let (item, after) = rest
-                .split_at_checked(len)
-                .ok_or_else(|| bad("truncated items".into()))?;
-            rest = after;
-            Ok(item)
-        };
-        let mut stored = 0u64;
-        for (i, &weight) in weights.iter().enumerate() {
-            let count = u64::from_le_bytes(weight);
-            let (kind, item) = match items {
-                DsItems::Strings => {
-                    let len = u32::from_le_bytes(take(4)?.try_into().unwrap_or_default());
-                    let item = take(usize::try_from(len).unwrap_or(usize::MAX))?;
-                    if std::str::from_utf8(item).is_err() {
-                        return Err(bad(format!("item {i} is not UTF-8")));
-                    }
-                    (ItemKind::Str, item)
-                }
-                DsItems::Longs => (ItemKind::Int, take(8)?),
-            };
-            if count == 0 {
-                return Err(bad(format!("item {i} has a zero weight")));
-            }
-            if sketch.find(item).is_some() {
-                return Err(bad(format!("item {i} appears twice")));
-            }
-            stored = stored
-                .checked_add(count)
-                .ok_or_else(|| bad("weights past 2**64 - 1".into()))?;
-            sketch.bump(kind, item, count);
-        }
-        if !rest.is_empty() {
-            return Err(bad(format!("{} bytes after the items", rest.len())));
-        }
-        if stored.checked_add(offset).is_none_or(|sum| sum > total) {
-            return Err(bad(format!("weights and offset exceed the total {total}")));
-        }
-        sketch.total = total;
-        sketch.offset = offset;
-        Ok(sketch)
-    }
-}
+mod datasketches;
+pub use datasketches::DsItems;
 
 impl Sketch for TopK {
     fn update(&mut self, keys: &Keys, counts: Counts) -> Result<()> {
@@ -869,119 +696,4 @@ impl PartialEq for TopK {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn add_str(t: &mut TopK, s: &str, c: u64) {
-        t.add(ItemKind::Str, s.as_bytes(), c).unwrap();
-    }
-
-    #[test]
-    fn exact_while_under_capacity() {
-        let mut t = TopK::new(2, Some(4), 0).unwrap();
-        for s in ["a", "b", "a", "c", "b", "a"] {
-            add_str(&mut t, s, 1);
-        }
-        let top: Vec<(&[u8], u64)> = t
-            .most_common(None)
-            .iter()
-            .map(|e| (e.item, e.count))
-            .collect();
-        assert_eq!(top, vec![(&b"a"[..], 3), (&b"b"[..], 2), (&b"c"[..], 1)]);
-        assert_eq!(t.offset(), 0);
-        assert_eq!(TopK::from_bytes(&t.to_bytes()).unwrap(), t);
-    }
-
-    #[test]
-    fn bounds_hold_after_purges_and_merges() {
-        let mut parts = [
-            TopK::new(4, Some(8), 3).unwrap(),
-            TopK::new(4, Some(8), 3).unwrap(),
-        ];
-        let mut truth = std::collections::HashMap::new();
-        let mut x = 12345u64;
-        for i in 0..5000u64 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let item = ((x >> 33) % 100).min((x >> 40) % 7 + (i % 3)); // skewed
-            *truth.entry(item).or_insert(0u64) += 1;
-            parts[(i % 2) as usize]
-                .add(ItemKind::Int, &item.to_le_bytes(), 1)
-                .unwrap();
-        }
-        let [mut a, b] = parts;
-        a.merge(&b).unwrap();
-        assert_eq!(a.total(), 5000);
-        assert!(a.offset() <= 2 * 5000 / 9);
-        for (&item, &t) in &truth {
-            let lower = a.lower(&item.to_le_bytes());
-            assert!(
-                lower <= t && t <= lower + a.offset(),
-                "item {item}: {lower} {t} {}",
-                a.offset()
-            );
-            if t > a.offset() {
-                assert!(lower > 0);
-            }
-        }
-        let copy = TopK::from_bytes(&a.to_bytes()).unwrap();
-        assert_eq!(copy, a);
-    }
-
-    #[test]
-    fn items_of_every_length_keep_their_bytes() {
-        // Short items live in two zero-padded words read with overlapping loads: every length
-        // class must give the bytes back and tell apart items that differ in any byte or in length.
-        let mut t = TopK::new(1, Some(4096), 7).unwrap();
-        let mut items: Vec<Vec<u8>> = Vec::new();
-        for len in 0..=40usize {
-            let base: Vec<u8> = (0..len).map(|i| (i * 37 + len) as u8).collect();
-            items.push(base.clone());
-            for i in 0..len {
-                let mut other = base.clone();
-                other[i] ^= 0x80;
-                items.push(other);
-            }
-            items.push([base.as_slice(), &[0]].concat()); // a trailing zero byte
-        }
-        items.sort();
-        items.dedup();
-        for (n, item) in items.iter().enumerate() {
-            t.add(ItemKind::Bytes, item, n as u64 + 1).unwrap();
-        }
-        assert_eq!(t.len(), items.len());
-        for (n, item) in items.iter().enumerate() {
-            assert_eq!(t.lower(item), n as u64 + 1, "{item:?}");
-        }
-        let mut back: Vec<Vec<u8>> = t
-            .most_common(None)
-            .iter()
-            .map(|e| e.item.to_vec())
-            .collect();
-        back.sort();
-        assert_eq!(back, items);
-    }
-
-    #[test]
-    fn from_bytes_rejects_bad_input() {
-        let mut t = TopK::new(2, Some(4), 0).unwrap();
-        add_str(&mut t, "a", 2);
-        add_str(&mut t, "b", 1);
-        let bytes = t.to_bytes();
-        for cut in 0..bytes.len() {
-            assert!(TopK::from_bytes(&bytes[..cut]).is_err());
-        }
-        let mut dup = bytes.clone();
-        let b_at = dup.len() - 8 - 1;
-        dup[b_at] = b'a';
-        assert!(TopK::from_bytes(&dup)
-            .unwrap_err()
-            .to_string()
-            .contains("twice"));
-        let mut big = bytes.clone();
-        big[6 + 16..6 + 24].copy_from_slice(&1u64.to_le_bytes()); // total = 1 < counts
-        assert!(TopK::from_bytes(&big).is_err());
-    }
-}
+mod tests;

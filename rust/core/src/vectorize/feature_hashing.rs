@@ -28,6 +28,7 @@ impl FeatureHasher {
     /// The largest `n_features`: columns are `int32` indices of a sparse matrix.
     pub const MAX_FEATURES: i64 = i32::MAX as i64;
 
+    /// The hashing trick into `n_features` columns, in [1, 2**31 - 1].
     pub fn new(n_features: i64, alternate_sign: bool, seed: u64) -> Result<Self> {
         if !(1..=Self::MAX_FEATURES).contains(&n_features) {
             return Err(SketchError::parameter(
@@ -48,6 +49,7 @@ impl FeatureHasher {
         })
     }
 
+    /// The number of columns.
     pub fn n_features(&self) -> u32 {
         self.n_features
     }
@@ -87,8 +89,11 @@ impl FeatureHasher {
 pub trait Value: Copy + Send + Sync + PartialEq + std::fmt::Debug + 'static {
     /// Summing three or more floats depends on their order; integer sums do not.
     const ORDER_SENSITIVE: bool;
+    /// A signed value in this dtype, cast as numpy casts it.
     fn from_f64(value: f64) -> Result<Self>;
+    /// The sum of two values of a column, in this dtype.
     fn add(self, other: Self) -> Self;
+    /// The value as an f64.
     fn to_f64(self) -> f64;
 }
 
@@ -211,6 +216,7 @@ pub struct Tokens {
 }
 
 impl Tokens {
+    /// Forgets every token.
     pub fn clear(&mut self) {
         self.data.clear();
         self.ends.clear();
@@ -223,6 +229,7 @@ impl Tokens {
         self.values.len()
     }
 
+    /// Whether it holds no token.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
@@ -319,8 +326,11 @@ impl FeatureHasher {
 /// [`canonical_row`]) as it ends.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Csr<T> {
+    /// Where each row starts, and the end.
     pub indptr: Vec<i64>,
+    /// The columns.
     pub indices: Vec<i32>,
+    /// The values.
     pub data: Vec<T>,
     /// Some row was left as read, for scipy's `sum_duplicates` to sum in its own order. scipy leaves
     /// the canonical rows as they are, so the whole matrix can go through it.
@@ -329,6 +339,7 @@ pub struct Csr<T> {
 }
 
 impl<T: Value> Csr<T> {
+    /// An empty matrix.
     pub fn new() -> Self {
         Csr {
             indptr: vec![0],
@@ -339,6 +350,7 @@ impl<T: Value> Csr<T> {
         }
     }
 
+    /// Adds a value to the row under way.
     #[inline(always)]
     pub fn push(&mut self, index: u32, value: T) {
         self.indices.push(index as i32); // index < n_features <= i32::MAX
@@ -367,6 +379,7 @@ impl<T: Value> Csr<T> {
         self.indptr.push(self.indices.len() as i64);
     }
 
+    /// The rows ended so far.
     pub fn rows(&self) -> usize {
         self.indptr.len() - 1
     }

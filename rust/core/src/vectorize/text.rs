@@ -32,6 +32,7 @@ impl CharSet {
         CharSet { bits }
     }
 
+    /// Whether `c` is in the set.
     #[inline(always)]
     pub fn contains(&self, c: char) -> bool {
         let c = c as u32;
@@ -52,15 +53,22 @@ pub enum Analyzer {
 
 crate::named!(Analyzer, "analyzer", { Word => "word", Char => "char", CharWb => "char_wb" });
 
+/// The text vectorizer's parameters (see the module docs).
 #[derive(Clone, Debug)]
 pub struct TextHasher {
+    /// The hashing trick of the tokens.
     pub hasher: FeatureHasher,
+    /// What a token is.
     pub analyzer: Analyzer,
+    /// The smallest and largest n of the n-grams.
     pub ngram_range: (usize, usize),
+    /// Words left out (word analyzer).
     pub stop_words: Option<HashSet<String>>,
+    /// Every stored value 1.
     pub binary: bool,
     /// The row norm (`None`: none).
     pub norm: Option<Norm>,
+    /// The value type.
     pub dtype: Dtype,
     word: CharSet,
     space: CharSet,
@@ -125,6 +133,7 @@ const KEY_BIAS: i64 = 1 << 31;
 const MAX_WORD_COUNT: u32 = 1 << 20;
 
 impl TextHasher {
+    /// The vectorizer; `InvalidParameter` for an n-gram range out of order.
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         hasher: FeatureHasher,
