@@ -11,20 +11,19 @@
 Inputs are files or ``-`` (stdin), plain or gzip-compressed. They are read by sketchy's Rust reader
 (:func:`sketchy.update_from`: all cores, no Python object per record), so memory stays bounded
 whatever the input size; ``--exact`` also keeps every distinct item (every value, for
-``quantiles``), to show the error.
+``quantiles``), to show the error. Records that give no item are skipped and counted; when they are
+more than 1% of an input, a warning says so on stderr and the exit status is 1 (``--strict``: the
+first one is an error, status 2).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
-import io
 import json
 import math
 import os
 import sys
 import time
-from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -45,13 +44,25 @@ class Tally:
     lines: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     first_problem: str | None = None
+    warnings: list[str] = field(default_factory=list)  # "source: ...", from the reader's reports
+    values: list[Any] = field(default_factory=list)  # the numbers read, with ``values=True``
 
-    def add(self, report: Any) -> None:
+    def add(self, report: Any, source: str) -> None:
         self.items += report.items
         self.lines += report.lines
         self.skipped.update(report.skipped)
         if self.first_problem is None:
             self.first_problem = report.first_problem
+        if report.warning is not None:
+            self.warnings.append(f"{source}: {report.warning}")
+        if report.values is not None:
+            self.values.append(report.values)
+
+    def status(self) -> int:
+        """1 when an input had more than 1% of its records skipped (the reader's warning), else 0."""
+        for warning in self.warnings:
+            print(f"sketchy: warning: {warning}", file=sys.stderr)
+        return 1 if self.warnings else 0
 
 
 # --- reading and counting ----------------------------------------------------------------------------
@@ -76,8 +87,11 @@ class Counting:
         return sum(s.__sizeof__() for s in (self.hll, self.top) if s is not None)
 
 
-def read(path: str, args: argparse.Namespace, sketches: list[Any], tally: Tally, progress: Any) -> None:
-    """Reads one file (or stdin) into the sketches; KeyboardInterrupt after counting what was read."""
+def read(
+    path: str, args: argparse.Namespace, sketches: list[Any], tally: Tally, progress: Any, values: bool = False
+) -> None:
+    """Reads one file (or stdin) into the sketches (and, with ``values``, keeps every number read);
+    KeyboardInterrupt after counting what was read."""
     from sketchy import update_from
 
     source = "<stdin>" if path == "-" else path
@@ -105,14 +119,15 @@ def read(path: str, args: argparse.Namespace, sketches: list[Any], tally: Tally,
             delimiter=args.delimiter,
             strict=args.strict,
             progress=feed,
+            values=values,
         )
     except KeyboardInterrupt as err:
         if (partial := getattr(err, "report", None)) is not None:
-            tally.add(partial)
+            tally.add(partial, source)
         raise
     except (OSError, ValueError) as err:
         raise UserError(str(err)) from None
-    tally.add(report)
+    tally.add(report, source)
 
 
 def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
@@ -131,7 +146,7 @@ def run(args: argparse.Namespace, distinct: bool, top: bool) -> int:
             progress.close()
     elapsed = time.perf_counter() - started
     report(args, counting, tally, elapsed, interrupted)
-    return 130 if interrupted else 0
+    return 130 if interrupted else tally.status()
 
 
 def _progress(args: argparse.Namespace) -> Any:
@@ -155,6 +170,8 @@ def report(
     if tally.skipped:
         result["skipped"] = dict(tally.skipped)
         result["first_problem"] = tally.first_problem
+    if tally.warnings:
+        result["warnings"] = tally.warnings
     hll, top, exact = counting.hll, counting.top, counting.exact
     if exact is not None and exact.error_bound > 0:
         result["exact_unavailable"] = f"more than {EXACT:,} distinct items"
@@ -239,84 +256,9 @@ def quantile_sketch(args: argparse.Namespace) -> Any:
         raise UserError(str(err)) from None
 
 
-def _records(path: str, args: argparse.Namespace) -> Any:
-    """The text of each record of a file, as the Rust reader delimits them (for ``--exact``)."""
-    raw = open(path, "rb")
-    try:
-        binary: Any = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
-        if args.csv is None:
-            for line in binary:
-                if len(line) <= (1 << 20) + 2:  # longer lines are skipped by the reader too
-                    yield line.decode("utf-8", "surrogateescape")
-            return
-        import csv
-
-        rows = csv.reader(
-            io.TextIOWrapper(binary, "utf-8", "surrogateescape", newline=""), delimiter=args.delimiter
-        )
-        header = next(rows, [])
-        column = args.csv
-        index = header.index(column) if column in header else int(column)  # the reader checked it
-        for row in rows:
-            if index < len(row):
-                yield row[index]
-    finally:
-        raw.close()
-
-
-def _json_number(line: str, path: list[str]) -> float | None:
-    try:
-        value: Any = json.loads(line)
-    except ValueError:
-        return None  # malformed: skipped by the reader (or fatal with --strict)
-    for key in path:
-        if isinstance(value, dict):
-            value = value.get(key)
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            return None
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int):
-        return float(value) if -(2**63) <= value < 2**64 else None
-    if isinstance(value, (float, str)):
-        return _number(value)
-    return None
-
-
-def _number(text: Any) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None  # undecodable bytes: skipped by the reader; anything else it refused already
-
-
-def exact_values(paths: Sequence[str], args: argparse.Namespace) -> array[float]:
-    """Every number of the files, read again in Python (for ``--exact``: 8 bytes a value in memory).
-
-    Only called after the Rust reader read the same files without error, so each record that is
-    not a number here is one it skipped (an undecodable line, a missing field or column)."""
-    values = array("d")
-    path_keys = args.jsonl.split(".") if args.jsonl is not None else []
-    for path in paths:
-        for record in _records(path, args):
-            if args.jsonl is not None:
-                if not record.strip():
-                    continue
-                value = _json_number(record, path_keys)
-            else:
-                value = _number(record)
-            if value is not None and not math.isnan(value):
-                values.append(value)
-    return values
-
-
 def run_quantiles(args: argparse.Namespace) -> int:
     qs = parse_qs(args.q)
     paths = args.files or ["-"]
-    if args.exact and "-" in paths:
-        raise UserError("--exact reads the input twice: give files, not stdin")
     sketch = quantile_sketch(args)
     tally = Tally()
     started = time.perf_counter()
@@ -325,17 +267,13 @@ def run_quantiles(args: argparse.Namespace) -> int:
     progress = _progress(args)
     try:
         for path in paths:
-            read(path, args, [sketch], tally, progress)
+            # With --exact the reader also keeps every number it gives the sketch, in the same pass.
+            read(path, args, [sketch], tally, progress, values=args.exact)
         if args.exact:
             import numpy as np
 
-            values = np.frombuffer(exact_values(paths, args), dtype=np.float64)
+            values = np.concatenate(tally.values) if tally.values else np.empty(0)
             exact = np.quantile(values, qs, method="lower") if len(values) else np.full(len(qs), math.nan)
-            if len(values) != sketch.count:  # the two readers disagree: a bug, say so
-                print(
-                    f"sketchy: warning: --exact read {len(values):,} values, the sketch {sketch.count:,}",
-                    file=sys.stderr,
-                )
     except KeyboardInterrupt:
         interrupted, exact = True, None
     except OSError as err:
@@ -345,7 +283,7 @@ def run_quantiles(args: argparse.Namespace) -> int:
             progress.close()
     elapsed = time.perf_counter() - started
     report_quantiles(args, qs, sketch, exact, tally, elapsed, interrupted)
-    return 130 if interrupted else 0
+    return 130 if interrupted else tally.status()
 
 
 def _finite(x: float) -> float | None:
@@ -389,6 +327,8 @@ def report_quantiles(
     if tally.skipped:
         result["skipped"] = dict(tally.skipped)
         result["first_problem"] = tally.first_problem
+    if tally.warnings:
+        result["warnings"] = tally.warnings
     if isinstance(sketch, KLL):
         result["sketch"] = {"kll": {"k": sketch.k, "normalized_rank_error": sketch.normalized_rank_error}}
     else:
@@ -537,7 +477,7 @@ def parser() -> argparse.ArgumentParser:
     quantiles.add_argument(
         "--exact",
         action="store_true",
-        help="also compute the exact quantiles (holds every value in memory, 8 bytes each; files only)",
+        help="also compute the exact quantiles (holds every value in memory, 8 bytes each)",
     )
     run_demo = commands.add_parser("demo", help="run on a built-in sample: estimates vs exact answers")
     run_demo.add_argument(

@@ -1,7 +1,7 @@
 """Writes the golden sketches: ``python tests/golden/generate.py``.
 
 The files freeze the serialized form of every kind and state of sketch. ``cargo test`` (in
-``rust/core/tests/golden.rs``) and pytest (``tests/test_golden.py``) read each one, check what it holds
+``rust/core/tests/golden.rs``) and pytest (``tests/contract/test_golden.py``) read each one, check what it holds
 against ``manifest.tsv`` and write it back byte for byte. Running this script again is only right for a
 deliberate, BREAKING format change (a new format version), recorded in CHANGELOG.md.
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import datasketches
 import numpy as np
 
 from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
@@ -115,12 +116,44 @@ def sketches() -> dict[str, object]:
     merged.merge(small)
     merged.add(7.0, 1000)
     out["kll-merged"] = merged
+    out.update(datasketches_hll())
+    return out
+
+
+def datasketches_hll() -> dict[str, object]:
+    """``HyperLogLog(hash="datasketches")`` (kind 6) in every mode: a list, a set, a sketch read from
+    an HLL_4, HLL_6 and HLL_8 image that the ``datasketches`` package wrote (compact and updatable),
+    and a merge of two precisions (DataSketches' union)."""
+    out: dict[str, object] = {
+        "dshll-empty": HyperLogLog(4, hash="datasketches"),
+        "dshll-list": HyperLogLog(12, hash="datasketches"),
+        "dshll-set": HyperLogLog(12, hash="datasketches"),
+    }
+    out["dshll-list"].update(["apple", "zürich", b"\x00\xff", -7, 2.5, 2**64 - 1])  # up to 8 coupons
+    out["dshll-set"].update(stream(300, 12))
+    for lg_k, (target, image) in zip(
+        (10, 11, 12),
+        [("HLL_4", "serialize_compact"), ("HLL_6", "serialize_updatable"), ("HLL_8", "serialize_compact")],
+        strict=True,
+    ):
+        theirs = datasketches.hll_sketch(lg_k, getattr(datasketches.tgt_hll_type, target))
+        for x in (x for x in stream(5000, 13 + lg_k) if not isinstance(x, bytes)):
+            theirs.update(x)
+        out[f"dshll-{target.replace('_', '').lower()}-source"] = HyperLogLog.from_datasketches(
+            getattr(theirs, image)()
+        )
+    merged = HyperLogLog(11, hash="datasketches")
+    merged.update(stream(4000, 14))
+    other = HyperLogLog(9, hash="datasketches")
+    other.update(np.arange(3000, dtype=np.int64))
+    out["dshll-merged"] = merged | other
     return out
 
 
 def facts(sketch) -> list[tuple[str, str]]:
     if isinstance(sketch, HyperLogLog):
         return [
+            ("hash", sketch.hash),
             ("precision", str(sketch.precision)),
             ("seed", str(sketch.seed)),
             ("sparse", str(int(sketch.is_sparse))),

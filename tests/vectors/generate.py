@@ -1,7 +1,7 @@
 """Regenerate the known-answer hash vectors in ``hashes.tsv`` from the reference packages.
 
 The digests are computed by ``mmh3`` and ``xxhash`` (not by sketchy) and read by both the Rust tests
-(``rust/core/tests/vectors.rs``) and pytest (``tests/test_hashing.py``). Run::
+(``rust/core/tests/vectors.rs``) and pytest (``tests/interop/test_hashing.py``). Run::
 
     python tests/vectors/generate.py > tests/vectors/hashes.tsv
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 import sketchy
 
-VECTORS = Path(__file__).parent / "vectors" / "hashes.tsv"
+VECTORS = Path(__file__).parents[1] / "vectors" / "hashes.tsv"
 
 SINGLE = {
     "murmur3_32": sketchy.murmur3_32,

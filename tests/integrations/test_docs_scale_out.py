@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SNIPPETS = Path(__file__).parents[1] / "docs" / "scale_out"
+SNIPPETS = Path(__file__).parents[2] / "docs" / "scale_out"
 
 # snippet: the modules it needs
 ENGINES = {

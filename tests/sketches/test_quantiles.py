@@ -9,7 +9,6 @@ the time. The DataSketches image format of KLL is tested in ``test_quantile_imag
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import pickle
@@ -556,46 +555,18 @@ def test_kll_merges_across_k():
     assert a.min_k == 100
 
 
-def test_copy_clear_and_equality(kind):
+def test_a_cleared_sketch_keeps_its_parameters_and_answers_nan(kind):
+    # Copies, clearing, equality, bytes and pickling are the contract suite's (tests/contract).
     sketch = filled(kind)
-    for twin in (sketch.copy(), copy.copy(sketch), copy.deepcopy(sketch)):
-        assert twin == sketch and twin is not sketch
-        twin.add(12.5)
-        assert twin != sketch and sketch == filled(kind)
-    assert (
-        sketch != MAKE[kind]()
-        and sketch != "a sketch"
-        and sketch != filled("kll" if kind == "ddsketch" else "ddsketch")
-    )
     sketch.clear()
-    assert sketch == MAKE[kind]() and sketch.to_bytes() == MAKE[kind]().to_bytes()
     assert sketch.count == 0 and math.isnan(sketch.quantile(0.5))
     if kind == "kll":
         assert sketch.k == 200 and sketch.seed == 5 and sketch.num_retained == 0
     else:
         assert sketch.relative_accuracy == 0.01 and sketch.num_bins == 0
-
-
-def test_bytes_round_trip_and_pickle(kind):
-    sketch = filled(kind)
-    data = sketch.to_bytes()
-    assert isinstance(data, bytes) and data[:4] == b"SKCH"
-    cls = type(sketch)
-    for source in (data, bytearray(data), memoryview(data)):
-        again = cls.from_bytes(source)
-        assert again == sketch and again.to_bytes() == data
-    assert pickle.loads(pickle.dumps(sketch)) == sketch
-    assert pickle.loads(pickle.dumps(sketch)).quantiles(QS).tolist() == sketch.quantiles(QS).tolist()
-    for cut in range(0, len(data), max(1, len(data) // 300)):
-        with pytest.raises(ValueError):
-            cls.from_bytes(data[:cut])
+    other = (KLL if kind == "ddsketch" else DDSketch)().to_bytes()
     with pytest.raises(ValueError):
-        cls.from_bytes(data + b"\0")
-    other = (KLL if cls is DDSketch else DDSketch)().to_bytes()
-    with pytest.raises(ValueError):
-        cls.from_bytes(other)
-    with pytest.raises(TypeError):
-        cls.from_bytes("not bytes")
+        type(sketch).from_bytes(other)
 
 
 def test_restored_kll_sketches_continue_like_the_original():
@@ -625,14 +596,11 @@ def test_same_seed_same_bytes_and_different_seeds_differ():
     assert KLL(200, seed=1) == KLL(200, seed=1)
 
 
-def test_sizeof_and_repr(kind):
-    empty, sketch = MAKE[kind](), filled(kind)
-    assert empty.__sizeof__() <= sketch.__sizeof__()
+def test_repr(kind):
+    sketch = filled(kind)
     if kind == "kll":
-        assert 8 * sketch.num_retained <= sketch.__sizeof__() <= 64 * sketch.num_retained + 65536
         assert repr(sketch).startswith("KLL(") and "k=200" in repr(sketch) and "seed=5" in repr(sketch)
     else:
-        assert 4 * sketch.num_bins <= sketch.__sizeof__() <= 64 * sketch.num_bins + 65536
         assert repr(sketch).startswith("DDSketch(") and "relative_accuracy=0.01" in repr(sketch)
 
 
@@ -670,19 +638,16 @@ def number_file(tmp_path_factory):
     return path, [float(line) for line in lines]
 
 
-def test_update_from_a_file_equals_update_with_its_numbers(kind, number_file):
+def test_a_kll_read_from_a_file_in_chunks_keeps_its_rank_error(number_file):
+    # That update_from equals update is the contract suite's; a KLL of a file merges one sketch per
+    # chunk, in file order, whose error must still be the sketch's.
     path, numbers = number_file
-    sketch, expected = MAKE[kind](), MAKE[kind]()
+    sketch = MAKE["kll"]()
     sketch.update_from(path)
-    expected.update(numbers)
-    assert sketch.count == expected.count == len(numbers) - 1 and sketch.nan_count == 1
-    assert sketch.min == expected.min and sketch.max == expected.max
-    if kind == "ddsketch":
-        assert sketch == expected
-    else:
-        ordered = np.sort([x for x in numbers if not math.isnan(x)])
-        qs = np.linspace(0.01, 0.99, 99)
-        assert rank_errors(ordered, qs, sketch.quantiles(qs)).max() <= sketch.normalized_rank_error
+    assert sketch.count == len(numbers) - 1 and sketch.nan_count == 1
+    ordered = np.sort([x for x in numbers if not math.isnan(x)])
+    qs = np.linspace(0.01, 0.99, 99)
+    assert rank_errors(ordered, qs, sketch.quantiles(qs)).max() <= sketch.normalized_rank_error
 
 
 def test_update_from_a_small_file(kind, tmp_path):
@@ -757,9 +722,11 @@ def all_thread_values() -> np.ndarray:
     return values[~np.isnan(values)]
 
 
-def test_threads_sharing_one_sketch_equal_the_serial_calls(kind):
-    parts = thread_parts(kind)
-    shared = MAKE[kind]()
+def test_a_kll_built_by_threads_is_sound_and_accurate():
+    # That threads lose nothing is the contract suite's; a KLL built by them depends on the order of
+    # the calls, and must still weigh every value and keep its rank error.
+    parts = thread_parts("kll")
+    shared = MAKE["kll"]()
     errors: list[BaseException] = []
     barrier = threading.Barrier(THREADS)
 
@@ -772,19 +739,6 @@ def test_threads_sharing_one_sketch_equal_the_serial_calls(kind):
 
     run_threads([threading.Thread(target=run, args=(t,)) for t in range(THREADS)])
     assert errors == []
-    serial = MAKE[kind]()
-    for t in range(THREADS):
-        thread_work(serial, t, parts)
-    if kind == "ddsketch":
-        assert shared == serial and shared.to_bytes() == serial.to_bytes()
-        return
-    # KLL compactions depend on the order of the calls: the totals do not, and the sketch is sound.
-    assert (shared.count, shared.min, shared.max, shared.nan_count) == (
-        serial.count,
-        serial.min,
-        serial.max,
-        serial.nan_count,
-    )
     assert shared.rank(shared.max) == 1.0  # the weights add up to the count
     assert KLL.from_bytes(shared.to_bytes()) == shared
     assert KLL.from_datasketches(shared.to_datasketches()).count == shared.count
@@ -792,50 +746,6 @@ def test_threads_sharing_one_sketch_equal_the_serial_calls(kind):
     assert len(ordered) == shared.count
     qs = np.linspace(0.01, 0.99, 99)
     assert rank_errors(ordered, qs, shared.quantiles(qs)).max() <= 2 * shared.normalized_rank_error
-
-
-def test_threads_with_large_batches_and_crossed_merges(kind):
-    data = [np.random.default_rng(300 + t).lognormal(0, 2, 400_000) for t in range(4)]
-    shared = MAKE[kind]()
-    run_threads([threading.Thread(target=shared.update, args=(data[t],)) for t in range(4)])
-    serial = MAKE[kind]()
-    for chunk in data:
-        serial.update(chunk)
-    if kind == "ddsketch":
-        assert shared == serial
-    else:
-        assert (shared.count, shared.min, shared.max) == (serial.count, serial.min, serial.max)
-    a, b = filled(kind), filled(kind)
-    errors: list[BaseException] = []
-
-    def merge_many(x, y) -> None:
-        try:
-            for _ in range(20):
-                x.merge(y)
-                assert (x == y) in (True, False)
-        except BaseException as e:  # reported below
-            errors.append(e)
-
-    run_threads([threading.Thread(target=merge_many, args=pair) for pair in ((a, b), (b, a))])
-    assert errors == [] and a.count > filled(kind).count and b.count > filled(kind).count
-
-
-def test_threads_reading_files_into_one_sketch(kind, number_file):
-    path, _ = number_file
-    serial = MAKE[kind]()
-    for _ in range(3):
-        serial.update_from(path)
-    shared = MAKE[kind]()
-    run_threads([threading.Thread(target=shared.update_from, args=(path,)) for _ in range(3)])
-    if kind == "ddsketch":
-        assert shared == serial
-    else:
-        assert (shared.count, shared.min, shared.max, shared.nan_count) == (
-            serial.count,
-            serial.min,
-            serial.max,
-            serial.nan_count,
-        )
 
 
 # --- properties ------------------------------------------------------------------------------------

@@ -14,8 +14,15 @@ import pytest
 
 from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
-GOLDEN = Path(__file__).parent / "golden"
-CLASSES = {"hll": HyperLogLog, "cms": CountMinSketch, "topk": TopK, "dd": DDSketch, "kll": KLL}
+GOLDEN = Path(__file__).parents[1] / "golden"
+CLASSES = {
+    "hll": HyperLogLog,
+    "dshll": HyperLogLog,  # hash="datasketches": kind 6
+    "cms": CountMinSketch,
+    "topk": TopK,
+    "dd": DDSketch,
+    "kll": KLL,
+}
 
 
 def item(spec: str):
@@ -38,7 +45,10 @@ def test_every_file_is_listed_and_every_kind_and_state_is_there():
     assert sorted(MANIFEST) == sorted(p.name for p in GOLDEN.glob("*.bin"))
     states = {(f.split("-")[0], dict(facts).get("sparse")) for f, facts in MANIFEST.items()}
     assert {("hll", "1"), ("hll", "0"), ("cms", None), ("topk", None)} <= states
-    assert {("dd", None), ("kll", None)} <= states
+    assert {("dd", None), ("kll", None), ("dshll", "1"), ("dshll", "0")} <= states
+    # DataSketches hashing in every mode: LIST, SET, read from each register type, and a union.
+    modes = ["list", "set", "hll4-source", "hll6-source", "hll8-source", "merged"]
+    assert {f"dshll-{m}.bin" for m in modes} <= set(MANIFEST)
     assert any("merged" in f for f in MANIFEST) and any("conservative" in f for f in MANIFEST)
     kinds = {
         field.split()[1].split(":")[0]

@@ -5,24 +5,21 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sketches import SKETCHES
 
-from sketchy import CountMinSketch, HyperLogLog, TopK, hash_many
+from sketchy import CountMinSketch, hash_many
 
 N = 150_000  # several chunks of the pipeline
-
-SKETCHES = {
-    "count-min": lambda: CountMinSketch(500, 4, seed=3),
-    "count-min conservative": lambda: CountMinSketch(500, 4, seed=3, conservative=True),
-    "top-k": lambda: TopK(20, capacity=256, seed=3),
-    "hll p10": lambda: HyperLogLog(10, seed=3),
-    "hll p16": lambda: HyperLogLog(16, seed=3),
-}
-WEIGHTED = {"count-min", "count-min conservative", "top-k"}
+# The sketches of items (the others take numbers, never str).
+ITEM_SKETCHES = [name for name, entry in SKETCHES.items() if not entry.numbers]
 
 
-def stream() -> list:
-    """A Zipf stream of short str, str and bytes longer than 16 bytes, and ints."""
+def stream(numbers: bool = False) -> list:
+    """A Zipf stream of short str, str and bytes longer than 16 bytes, and ints (or of ints and
+    floats, for a sketch of numbers)."""
     values = (np.random.default_rng(99).zipf(1.2, N) % 1_000_000).tolist()
+    if numbers:
+        return [v if v % 2 else v / 8 for v in values]
     kinds = [
         lambda v: f"w{v}",
         lambda v: f"a-rather-long-item-number-{v}",
@@ -34,41 +31,37 @@ def stream() -> list:
 
 @pytest.mark.parametrize("name", SKETCHES)
 def test_a_long_list_counts_like_one_add_per_item(name):
-    items = stream()
-    weighted = name in WEIGHTED
-    counts = np.random.default_rng(5).integers(0, 4, size=N, dtype=np.uint64) if weighted else None
-    reference = SKETCHES[name]()
+    entry = SKETCHES[name]
+    items = stream(entry.numbers)
+    counts = np.random.default_rng(5).integers(0, 4, size=N, dtype=np.uint64) if entry.counts else None
+    reference = entry.make()
     for i, item in enumerate(items):
-        if weighted:
-            reference.add(item, int(counts[i]))
-        else:
-            reference.add(item)
+        entry.add(reference, item, None if counts is None else int(counts[i]))
     for batch in (items, tuple(items), np.array(items, dtype=object)):
-        sketch = SKETCHES[name]()
-        if weighted:
-            sketch.update(batch, counts)
-        else:
-            sketch.update(batch)
+        sketch = entry.make()
+        entry.update(sketch, batch, counts)
         assert sketch == reference and sketch.to_bytes() == reference.to_bytes()
-    strs = [str(x) for x in items]
-    by_list, by_array = SKETCHES[name](), SKETCHES[name]()
-    by_list.update(strs)
-    by_array.update(np.array(strs))
-    assert by_list.to_bytes() == by_array.to_bytes()
+    if not entry.numbers:
+        strs = [str(x) for x in items]
+        by_list, by_array = entry.make(), entry.make()
+        by_list.update(strs)
+        by_array.update(np.array(strs))
+        assert by_list.to_bytes() == by_array.to_bytes()
 
 
 @pytest.mark.parametrize("name", SKETCHES)
 @pytest.mark.parametrize("position", [0, 40_000, N - 1])
 def test_a_bad_item_deep_in_a_long_list_changes_nothing(name, position):
-    sketch = SKETCHES[name]()
-    sketch.update(["a", "b", "a"])
+    entry = SKETCHES[name]
+    sketch = entry.make()
+    sketch.update(entry.items()[:3])
     before = sketch.to_bytes()
-    items = stream()
+    items = stream(entry.numbers)
     items[position] = None
     with pytest.raises(TypeError, match=f"position {position}"):
         sketch.update(items)
     assert sketch.to_bytes() == before
-    items[position] = "fine"
+    items[position] = 7
     sketch.update(items)
     assert sketch.to_bytes() != before
 
@@ -101,18 +94,18 @@ class Resizer:
 @pytest.mark.parametrize("grow", [True, False])
 @pytest.mark.parametrize("position", [10, 100_000])
 def test_a_list_that_changes_size_while_read_is_refused(grow, position):
-    def batch() -> list:
-        items = [f"w{i % 1000}" for i in range(N)]
+    def batch(numbers: bool = False) -> list:
+        items: list = [i % 1000 if numbers else f"w{i % 1000}" for i in range(N)]
         items[position] = Resizer(items, grow)
         return items
 
     counts = np.ones(N, dtype=np.uint64)
-    for name, make in SKETCHES.items():
-        sketch = make()
-        sketch.update(["a", "b"])
+    for name, entry in SKETCHES.items():
+        sketch = entry.make()
+        sketch.update(entry.items()[:2])
         before = sketch.to_bytes()
         with pytest.raises(RuntimeError, match="changed size"):
-            sketch.update(batch(), counts) if name in WEIGHTED else sketch.update(batch())
+            entry.update(sketch, batch(entry.numbers), counts if entry.counts else None)
         assert sketch.to_bytes() == before, name
     with pytest.raises(RuntimeError, match="changed size"):
         hash_many(batch())
@@ -135,19 +128,19 @@ def test_lists_read_on_two_threads_give_what_one_add_per_item_gives(other, at):
     assert wide.shape == (len(items), 2)
     assert wide[at].tolist() == hash_many([other], "murmur3_128")[0].tolist()
     assert wide[-1].tolist() == hash_many([items[-1]], "murmur3_128")[0].tolist()
-    for make in SKETCHES.values():
-        one, batch = make(), make()
+    for name in ITEM_SKETCHES:
+        one, batch = SKETCHES[name].make(), SKETCHES[name].make()
         for item in items:
             one.add(item)
         batch.update(items)
-        assert batch.to_bytes() == one.to_bytes()
+        assert batch.to_bytes() == one.to_bytes(), name
 
 
 @pytest.mark.parametrize("at", POSITIONS)
 def test_a_bad_item_in_either_part_of_a_list_read_on_two_threads_changes_nothing(at):
     items = [*ASCII[:at], None, *ASCII[at:]]
-    for make in SKETCHES.values():
-        sketch = make()
+    for name in ITEM_SKETCHES:
+        sketch = SKETCHES[name].make()
         sketch.update(ASCII[:1000])
         before = sketch.to_bytes()
         with pytest.raises(TypeError, match=f"position {at}:"):

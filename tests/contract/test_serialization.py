@@ -7,32 +7,20 @@ import struct
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sketches import SKETCHES as ENTRIES
 
-from sketchy import CountMinSketch, HyperLogLog, TopK
+from sketchy import KLL, CountMinSketch, DDSketch, HyperLogLog, TopK
 
-
-def filled(sketch):
-    items = (np.random.default_rng(0).zipf(1.3, 5000) % 700).tolist()
-    sketch.update(items + ["text", b"raw", 2.5, -7, 2**64 - 1])
-    return sketch
-
-
+# Every entry of the registry, empty, filled and in its other states.
 SKETCHES = {
-    "cms": lambda: filled(CountMinSketch(width=97, depth=3, seed=11)),
-    "cms-conservative": lambda: filled(CountMinSketch(width=64, depth=4, conservative=True)),
-    "cms-empty": lambda: CountMinSketch(width=5, depth=1),
-    "hll-sparse": lambda: filled(HyperLogLog(12, seed=2)),
-    "hll-dense": lambda: filled(HyperLogLog(6)),
-    "hll-merged": lambda: filled(HyperLogLog(8)) | filled(HyperLogLog(9)),
-    "hll-empty": lambda: HyperLogLog(4),
-    "topk": lambda: filled(TopK(5, capacity=32, seed=4)),
-    "topk-exact": lambda: filled(TopK(3, capacity=1000)),
-    "topk-empty": lambda: TopK(1),
+    f"{name} {state}": make
+    for name, entry in ENTRIES.items()
+    for state, make in {"empty": entry.make, "filled": entry.filled, **entry.states}.items()
 }
+CLASSES = sorted({entry.cls for entry in ENTRIES.values()}, key=lambda c: c.__name__)
 
 
 @pytest.fixture(params=SKETCHES)
@@ -52,12 +40,9 @@ def test_round_trip(sketch):
 def test_plain_pickle_in_this_and_another_process(sketch):
     data = pickle.dumps(sketch)
     assert pickle.loads(data) == sketch
-    probe = ["text", 7, 0, 1, 2, 3, "absent"]
-    answer = "s.estimate()" if isinstance(sketch, HyperLogLog) else f"[s[x] for x in {probe!r}]"
-    code = f"import pickle, sys; s = pickle.load(sys.stdin.buffer); print(repr(s)); print({answer})"
+    code = "import pickle, sys; s = pickle.load(sys.stdin.buffer); print(repr(s)); print(s.to_bytes().hex())"
     out = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, check=True, cwd="/")
-    expected = sketch.estimate() if isinstance(sketch, HyperLogLog) else [sketch[x] for x in probe]
-    assert out.stdout.decode().splitlines() == [repr(sketch), str(expected)]
+    assert out.stdout.decode().splitlines() == [repr(sketch), sketch.to_bytes().hex()]
 
 
 def check_any_bytes(cls, data: bytes) -> None:
@@ -75,7 +60,8 @@ def test_every_truncation_and_every_byte_flip(sketch):
     for cut in range(len(data)):
         with pytest.raises(ValueError):
             cls.from_bytes(data[:cut])
-    with pytest.raises(ValueError, match="unexpected bytes"):
+    # (A DataSketches HLL's payload is its image, which says so in its own words.)
+    with pytest.raises(ValueError, match="unexpected bytes|bytes after|LIST image is"):
         cls.from_bytes(data + b"\0")
     step = max(1, len(data) // 400)
     for i in range(0, len(data), step):
@@ -85,9 +71,9 @@ def test_every_truncation_and_every_byte_flip(sketch):
             check_any_bytes(cls, bytes(corrupted))
 
 
-@pytest.mark.parametrize("cls", [CountMinSketch, TopK, HyperLogLog])
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
 def test_header_errors(cls):
-    data = SKETCHES[{CountMinSketch: "cms", TopK: "topk", HyperLogLog: "hll-dense"}[cls]]().to_bytes()
+    data = next(e for e in ENTRIES.values() if e.cls is cls).filled().to_bytes()
     with pytest.raises(ValueError, match="magic"):
         cls.from_bytes(b"XXXX" + data[4:])
     with pytest.raises(ValueError, match="version 2"):
@@ -132,14 +118,14 @@ def test_huge_claims_do_not_allocate():
 @settings(max_examples=1500)
 @given(st.binary(max_size=300))
 def test_random_bytes(data):
-    for cls in (CountMinSketch, TopK, HyperLogLog):
+    for cls in CLASSES:
         check_any_bytes(cls, data)
 
 
 @settings(max_examples=1500)
-@given(kind=st.sampled_from([1, 2, 3]), body=st.binary(max_size=400))
+@given(kind=st.sampled_from([1, 2, 3, 4, 5, 6]), body=st.binary(max_size=400))
 def test_random_bodies_after_a_valid_header(kind, body):
-    cls = {1: CountMinSketch, 2: TopK, 3: HyperLogLog}[kind]
+    cls = {1: CountMinSketch, 2: TopK, 3: HyperLogLog, 4: DDSketch, 5: KLL, 6: HyperLogLog}[kind]
     check_any_bytes(cls, b"SKCH\x01" + bytes([kind]) + body)
 
 

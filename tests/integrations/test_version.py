@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sketchy
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 def declared_version(path: Path) -> str:
