@@ -88,7 +88,12 @@ class Counting:
 
 
 def read(
-    path: str, args: argparse.Namespace, sketches: list[Any], tally: Tally, progress: Any, values: bool = False
+    path: str,
+    args: argparse.Namespace,
+    sketches: list[Any],
+    tally: Tally,
+    progress: Any,
+    values: bool = False,
 ) -> None:
     """Reads one file (or stdin) into the sketches (and, with ``values``, keeps every number read);
     KeyboardInterrupt after counting what was read."""

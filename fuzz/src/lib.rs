@@ -64,12 +64,25 @@ pub fn from_bytes(data: &[u8]) {
     empty
         .merge(&s)
         .expect("a sketch merges into an empty one like it");
-    match s {
-        AnySketch::CountMin(s) => exercise_cms(s),
-        AnySketch::TopK(s) => exercise_topk(s),
-        AnySketch::HyperLogLog(s) => exercise_distinct(s),
-        AnySketch::DDSketch(s) => exercise_ddsketch(s),
-        AnySketch::Kll(s) => exercise_kll(s),
+    // The checks of its family, where it has some (a family added later gets the generic ones).
+    let s = match CountMinSketch::try_from(s) {
+        Ok(s) => return exercise_cms(s),
+        Err(s) => s,
+    };
+    let s = match TopK::try_from(s) {
+        Ok(s) => return exercise_topk(s),
+        Err(s) => s,
+    };
+    let s = match HyperLogLog::try_from(s) {
+        Ok(s) => return exercise_distinct(s),
+        Err(s) => s,
+    };
+    let s = match DDSketch::try_from(s) {
+        Ok(s) => return exercise_ddsketch(s),
+        Err(s) => s,
+    };
+    if let Ok(s) = Kll::try_from(s) {
+        exercise_kll(s);
     }
 }
 

@@ -61,7 +61,7 @@ def test_every_truncation_and_every_byte_flip(sketch):
         with pytest.raises(ValueError):
             cls.from_bytes(data[:cut])
     # (A DataSketches HLL's payload is its image, which says so in its own words.)
-    with pytest.raises(ValueError, match="unexpected bytes|bytes after|LIST image is"):
+    with pytest.raises(ValueError, match=r"unexpected bytes|bytes after|LIST image is"):
         cls.from_bytes(data + b"\0")
     step = max(1, len(data) // 400)
     for i in range(0, len(data), step):

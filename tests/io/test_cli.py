@@ -20,15 +20,23 @@ _SCRIPT = Path(sys.executable).parent / "sketchy"
 SKETCHY = [str(_SCRIPT) if _SCRIPT.exists() else shutil.which("sketchy") or "sketchy"]
 
 
-def sketchy(*args: str, stdin: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def sketchy(
+    *args: str, stdin: bytes | None = None, check: bool = True, status: int = 0
+) -> subprocess.CompletedProcess:
+    """Runs the command line; with ``check``, it must exit with ``status`` (1: it warned that more
+    than 1% of an input's records were skipped, on stderr, after printing its results)."""
     result = subprocess.run([*SKETCHY, *args], input=stdin, capture_output=True, timeout=120, cwd="/")
     if check:
-        assert result.returncode == 0, result.stderr.decode()
+        assert result.returncode == status, result.stderr.decode()
+        warned = [
+            line for line in result.stderr.decode().splitlines() if line.startswith("sketchy: warning:")
+        ]
+        assert bool(warned) == (status == 1), result.stderr.decode()
     return result
 
 
-def as_json(*args: str, stdin: bytes | None = None) -> dict:
-    return json.loads(sketchy(*args, "--json", stdin=stdin).stdout)
+def as_json(*args: str, stdin: bytes | None = None, status: int = 0) -> dict:
+    return json.loads(sketchy(*args, "--json", stdin=stdin, status=status).stdout)
 
 
 @pytest.fixture(scope="module")
@@ -121,19 +129,23 @@ def test_missing_file_is_one_line_and_status_2(tmp_path):
 def test_bad_lines_are_counted_or_fatal_with_strict(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"a\nb\n\xff\xfe\na\n")
-    result = as_json("distinct", str(bad))
+    result = as_json("distinct", str(bad), status=1)  # one line in four: more than 1%
     assert result["items"] == 3 and result["skipped"] == {"undecodable bytes (not UTF-8)": 1}
+    assert result["warnings"] == [
+        f"{bad}: 1 of 4 records (25.0%) were skipped, more than 1%: "
+        "is this the format and the delimiter of the input?"
+    ]
     assert result["first_problem"].endswith("bad.txt:3: undecodable bytes (not UTF-8)")
     strict = sketchy("distinct", str(bad), "--strict", check=False)
     assert strict.returncode == 2 and b"bad.txt:3" in strict.stderr and b"Traceback" not in strict.stderr
     jsonl = tmp_path / "bad.jsonl"
     jsonl.write_text('{"x": 1}\n{oops\n{"y": 2}\n{"x": {"deep": 1}}\n{"x": "s"}\n')
-    result = as_json("top", str(jsonl), "--jsonl", "x")
+    result = as_json("top", str(jsonl), "--jsonl", "x", status=1)
     assert result["items"] == 2 and sum(result["skipped"].values()) == 3
     assert sketchy("top", str(jsonl), "--jsonl", "x", "--strict", check=False).returncode == 2
     csv = tmp_path / "bad.csv"
     csv.write_text("a,b\n1,2\n3\n5,6\n")
-    result = as_json("distinct", str(csv), "--csv", "b")
+    result = as_json("distinct", str(csv), "--csv", "b", status=1)
     assert result["items"] == 2 and result["skipped"] == {"row has no column 'b'": 1}
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
@@ -182,7 +194,25 @@ def test_a_huge_line_is_skipped_in_bounded_memory(tmp_path):
         for _ in range(64):
             f.write(b"x" * (1 << 20))  # a 64 MiB line
         f.write(b"\nc\n")
-    result = as_json("distinct", str(path), "--exact")
+    result = as_json("distinct", str(path), "--exact", status=1)
     assert result["items"] == 3 and result["distinct"]["exact"] == 3
     assert result["skipped"] == {"line longer than 1048576 bytes": 1}
     assert result["first_problem"].endswith("one-huge-line.txt:3: line longer than 1048576 bytes")
+
+
+def test_a_stray_quote_is_one_skipped_row_and_strict_stops_there(tmp_path):
+    """The new user's file: one stray quote at line 11 of a large CSV. One row is lost, the rest read
+    (status 0: under 1% skipped); --strict stops at it with one line (status 2)."""
+    rows = [f"10.0.{i % 256}.{i // 256 % 256},x" for i in range(200_000)]
+    rows[9] = '10.9.9.9,"curl/7 (oops'
+    path = tmp_path / "ips.csv"
+    path.write_text("ip,agent\n" + "\n".join(rows) + "\n")
+    result = as_json("distinct", str(path), "--csv", "ip", "--exact")
+    assert result["items"] == 199_999 and result["distinct"]["exact"] == 65_536
+    problem = "unterminated quoted field (no closing quote within 1048576 bytes)"
+    assert result["skipped"] == {problem: 1} and result["first_problem"] == f"{path}:11: {problem}"
+    text = sketchy("distinct", str(path), "--csv", "ip").stdout.decode()
+    assert f"skipped: 1 ({problem}; first at {path}:11: {problem})" in text
+    strict = sketchy("distinct", str(path), "--csv", "ip", "--strict", check=False)
+    err = strict.stderr.decode().strip().splitlines()
+    assert strict.returncode == 2 and len(err) == 1 and f"{path}:11: {problem} (strict)" in err[0]

@@ -195,6 +195,83 @@ def test_csv_errors(tmp_path):
         update_from(empty, HyperLogLog(), csv="a")
 
 
+def stray_quote_csv(tmp_path: Path, rows: int, at_line: int) -> tuple[Path, list[str]]:
+    """A CSV of `rows` IP addresses (a header, then `rows` rows) where the row on line `at_line` has
+    an opening quote that never closes, and the IPs of every other row."""
+    rng = random.Random(rows)
+    ips = [f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}" for _ in range(rows)]
+    lines = ["ip,agent", *(f"{ip},curl/{i % 7}" for i, ip in enumerate(ips))]
+    lines[at_line - 1] = f'{ips[at_line - 2]},"Mozilla/5.0 (oops'
+    path = tmp_path / "access.csv"
+    path.write_text("\n".join(lines) + "\n")
+    return path, [ip for i, ip in enumerate(ips) if i != at_line - 2]
+
+
+def test_a_stray_quote_loses_one_record_not_the_file(tmp_path):
+    """An unterminated quoted field is reported at the line it opened on and skipped to that line's
+    end, whatever the chunks: the file read in chunks on all cores, as a stream (gzip), and on one
+    thread give the same sketch and report. Python's csv (and Polars and DuckDB) stop there instead."""
+    path, ips = stray_quote_csv(tmp_path, 300_000, at_line=11)
+    assert path.stat().st_size > 2 * CHUNK
+    with open(path, newline="") as f, pytest.raises(csv.Error):
+        list(csv.reader(f))  # "field larger than field limit": Python's csv stops
+    zipped = tmp_path / "access.csv.gz"
+    zipped.write_bytes(gzip.compress(path.read_bytes()))
+    reports, images = [], []
+    for source in (path, zipped):
+        counts, report = exact(source, csv="ip")
+        assert counts == Counter(ips) and report.items == len(ips) == 299_999
+        assert report.skipped == {"unterminated quoted field (no closing quote within 1048576 bytes)": 1}
+        assert report.first_problem.endswith(
+            ":11: unterminated quoted field (no closing quote within 1048576 bytes)"
+        )
+        assert report.warning is None  # one record in 300,000
+        reports.append((report.items, report.lines, report.skipped))
+        hll = HyperLogLog(12)
+        hll.update_from(source, csv="ip")
+        images.append(hll.to_bytes())
+    assert reports[0] == reports[1] and images[0] == images[1]
+    with pytest.raises(ValueError, match=r"access\.csv:11: unterminated quoted field.*\(strict\)"):
+        update_from(path, HyperLogLog(), csv="ip", strict=True)
+    # A smaller max_line_bytes ends the search sooner, with the same outcome.
+    counts, report = exact(path, csv="ip", max_line_bytes=100)
+    assert counts == Counter(ips) and report.first_problem.split(": ", 1)[0].endswith(":11")
+
+
+def test_quoted_newlines_that_close_are_fields_and_an_open_quote_at_the_end_is_reported(tmp_path):
+    path = tmp_path / "notes.csv"
+    path.write_text('k,note\n1,"two\nlines"\n2,"a ""quoted"" word"\n3,"no end\n4,x\n')
+    counts, report = exact(path, csv="note")
+    assert counts == Counter({"two\nlines": 1, 'a "quoted" word': 1, "x": 1})
+    assert report.first_problem.endswith(
+        "notes.csv:5: unterminated quoted field (no closing quote within 1048576 bytes)"
+    )
+    assert report.lines == 6 and report.items == 3
+    header = tmp_path / "header.csv"
+    header.write_text('a,"b\n1,2\n')
+    with pytest.raises(ValueError, match="header has a quoted field that does not close"):
+        update_from(header, HyperLogLog(), csv="a")
+
+
+def test_more_than_one_percent_skipped_is_a_warning_and_values_come_back(tmp_path):
+    path = tmp_path / "mostly.txt"
+    path.write_text("1\n2\nthree\n4\n" * 25)  # a quarter are not numbers
+    sketch = DDSketch()
+    report = update_from(path, sketch, values=True)
+    assert report.skipped == {"not a number": 25} and report.items == 75
+    assert report.warning == (
+        "25 of 100 records (25.0%) were skipped, more than 1%: is this the format and the delimiter of the input?"
+    )
+    assert "warning=" in repr(report)
+    assert sorted(report.values.tolist()) == sorted([1.0, 2.0, 4.0] * 25) and sketch.count == 75
+    clean = tmp_path / "clean.txt"
+    clean.write_text("".join(f"{i}\n" for i in range(1000)) + "x\n")  # 1 in 1001: under 1%
+    report = update_from(clean, DDSketch())
+    assert report.warning is None and report.values is None and report.skipped == {"not a number": 1}
+    report = update_from(clean, values=True)  # the values alone, no sketch
+    assert len(report.values) == 1000
+
+
 # --- JSON lines ------------------------------------------------------------------------------------
 
 

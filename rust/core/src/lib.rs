@@ -9,11 +9,13 @@
 //! - [`items`]: the canonical encoding and [`Keys`], the one view of a batch;
 //! - [`hash`]: the hash functions, over one item or a batch (the SIMD kernels in `hash::kernels`);
 //! - [`codec`]: sketchy's versioned format and the cursor foreign images are read with;
-//! - [`sketch`]: the [`Sketch`] trait; [`registry`]: the one list of families, [`AnySketch`];
+//! - [`sketch`]: the [`Sketch`] trait; [`for_each_sketch!`]: the one list of families, and
+//!   [`registry`]: what it makes ([`Kind`], [`AnySketch`]);
 //! - one folder per family: [`count_min`], [`top_k`], [`hll`], [`quantiles`], each with its
 //!   DataSketches image code in a file of its own;
 //! - [`vectorize`]: feature hashing and text; [`read`]: files and streams into sketches;
-//! - [`parallel`]: the one thread policy; [`error`]: the one error type.
+//! - [`parallel`]: the one thread policy; [`error`]: the one error type; [`named`]: parameters
+//!   chosen by name; [`float`]: exact powers of two.
 //!
 //! `unsafe` is denied everywhere but in `hash::kernels` (the SIMD builds and the outputs written
 //! in place), each block with its `SAFETY` comment.
@@ -21,20 +23,42 @@
 #![deny(unsafe_code)]
 
 pub mod codec;
-pub mod count_min;
 pub mod error;
 pub mod float;
 pub mod hash;
-pub mod hll;
 pub mod items;
 pub mod named;
 pub mod parallel;
-pub mod quantiles;
 pub mod read;
 pub mod registry;
 pub mod sketch;
-pub mod top_k;
 pub mod vectorize;
+
+// The sketch families: a folder each, and a line each in `for_each_sketch!` below.
+pub mod count_min;
+pub mod hll;
+pub mod quantiles;
+pub mod top_k;
+
+/// The one list of every sketch of sketchy: `$callback! { ... }` with a line per family, `Family:
+/// Type { Kind = byte "name", ... }` (the first kind's name is the family's). It makes the format's
+/// kind table, [`AnySketch`] and its dispatch ([`registry`]), and the Python bindings' class list.
+/// A new family takes the next free kind byte; a released byte never changes meaning.
+#[macro_export]
+macro_rules! for_each_sketch {
+    ($callback:ident) => {
+        $callback! {
+            CountMin: $crate::count_min::CountMinSketch { CountMin = 1 "CountMinSketch" },
+            TopK: $crate::top_k::TopK { TopK = 2 "TopK" },
+            HyperLogLog: $crate::hll::HyperLogLog {
+                HyperLogLog = 3 "HyperLogLog",
+                DsHyperLogLog = 6 "HyperLogLog (DataSketches hashing)"
+            },
+            DDSketch: $crate::quantiles::DDSketch { DDSketch = 4 "DDSketch" },
+            Kll: $crate::quantiles::Kll { Kll = 5 "KLL" },
+        }
+    };
+}
 
 pub use error::{Result, SketchError};
 pub use hash::Algorithm;

@@ -1,6 +1,6 @@
-//! The one list of sketch families. Each line names a family, its core type (which implements
-//! [`Sketch`]) and the kind bytes of its serialized forms; [`for_each_sketch!`] hands the list to
-//! a macro, here to make:
+//! What the one list of sketch families makes. The list is [`for_each_sketch!`](crate::for_each_sketch)
+//! in `lib.rs`, beside the families' modules: each line names a family, its core type (which
+//! implements [`Sketch`]) and the kind bytes of its serialized forms. Here it makes:
 //!
 //! - [`Kind`], the format's kind byte (the byte after sketchy's magic and version, see
 //!   [`crate::codec`]): a byte given twice does not compile;
@@ -15,24 +15,6 @@
 use crate::error::{Result, SketchError};
 use crate::items::Keys;
 use crate::sketch::{Counts, Sketch, Takes};
-
-/// Calls `$callback! { ... }` with the registry: one line per family, `Family: Type { Kind = byte
-/// "name", ... }` (the first kind's name is the family's). The list of every sketch of sketchy.
-#[macro_export]
-macro_rules! for_each_sketch {
-    ($callback:ident) => {
-        $callback! {
-            CountMin: $crate::count_min::CountMinSketch { CountMin = 1 "CountMinSketch" },
-            TopK: $crate::top_k::TopK { TopK = 2 "TopK" },
-            HyperLogLog: $crate::hll::HyperLogLog {
-                HyperLogLog = 3 "HyperLogLog",
-                DsHyperLogLog = 6 "HyperLogLog (DataSketches hashing)"
-            },
-            DDSketch: $crate::quantiles::DDSketch { DDSketch = 4 "DDSketch" },
-            Kll: $crate::quantiles::Kll { Kll = 5 "KLL" },
-        }
-    };
-}
 
 macro_rules! registry {
     ($(
@@ -199,7 +181,7 @@ macro_rules! registry {
     };
 }
 
-for_each_sketch!(registry);
+crate::for_each_sketch!(registry);
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

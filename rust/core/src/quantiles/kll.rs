@@ -560,7 +560,8 @@ impl Kll {
                 || "an item outside [min, max]".into(),
             )?;
             // Sorted as DataSketches sorts (`std::less<double>`: -0.0 and 0.0 are equal, in
-            // either order); kept sorted by key, where -0.0 comes first.
+            // either order); kept sorted by key (-0.0 first), and as they are, -0.0 too, as every
+            // item read from an image is.
             check(h == 0 || level.windows(2).all(|w| w[0] <= w[1]), || {
                 format!("level {h} is not sorted")
             })?;
