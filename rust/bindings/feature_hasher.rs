@@ -84,24 +84,46 @@ thread_local! {
     static COLUMNS: RefCell<Vec<CachedColumn>> = const { RefCell::new(Vec::new()) };
 }
 
-fn column(py: Python<'_>, index: u32) -> Bound<'_, PyInt> {
+/// Calls `f` with a function that gives a column's Python int: from the cache, borrowed once for a
+/// whole row (a fresh int if the cache is in use, by a call from inside this one).
+fn with_columns<'py, R>(
+    py: Python<'py>,
+    f: impl FnOnce(&mut dyn FnMut(u32) -> Bound<'py, PyInt>) -> R,
+) -> R {
     COLUMNS.with(|cache| {
         let Ok(mut cache) = cache.try_borrow_mut() else {
-            return PyInt::new(py, index);
+            return f(&mut |index| PyInt::new(py, index));
         };
         if cache.is_empty() {
             cache.resize_with(COLUMN_CACHE, || None);
         }
-        let slot = &mut cache[index as usize % COLUMN_CACHE];
-        match slot {
-            Some((cached, int)) if *cached == index => int.bind(py).clone(),
-            _ => {
-                let int = PyInt::new(py, index);
-                *slot = Some((index, int.clone().unbind()));
-                int
+        f(&mut |index| {
+            let slot = &mut cache[index as usize % COLUMN_CACHE];
+            match slot {
+                Some((cached, int)) if *cached == index => int.bind(py).clone(),
+                _ => {
+                    let int = PyInt::new(py, index);
+                    *slot = Some((index, int.clone().unbind()));
+                    int
+                }
             }
-        }
+        })
     })
+}
+
+extern "C" {
+    /// CPython's dict sized for `minused` items (`cpython/dictobject.h`, exported by 3.10 to 3.13):
+    /// a row's dict is filled without growing (a plain dict grows at its sixth item).
+    fn _PyDict_NewPresized(minused: pyo3::ffi::Py_ssize_t) -> *mut pyo3::ffi::PyObject;
+}
+
+/// An empty dict with room for `len` items.
+fn presized_dict(py: Python<'_>, len: usize) -> PyResult<Bound<'_, PyDict>> {
+    let len = pyo3::ffi::Py_ssize_t::try_from(len).unwrap_or(0);
+    // SAFETY: called with the GIL held (`py`); the function returns a new reference to a dict, or
+    // NULL with an exception set, which `from_owned_ptr_or_err` turns into the error.
+    let dict = unsafe { Bound::from_owned_ptr_or_err(py, _PyDict_NewPresized(len))? };
+    Ok(dict.cast_into::<PyDict>()?)
 }
 
 static AMBIGUOUS_ROW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -282,24 +304,43 @@ impl PyFeatureHashing {
             match (self.input_type, x.cast_exact::<PyDict>()) {
                 (InputType::Dict, Ok(dict)) => {
                     for (key, value) in dict.iter() {
-                        // The common feature, a str name with a float value, straight to its entry.
-                        if let (Ok(number), Ok(name)) =
-                            (value.cast_exact::<PyFloat>(), key.cast_exact::<PyString>())
-                        {
-                            let v = number.value();
-                            if v != 0.0 {
-                                let (index, entry) =
-                                    self.hasher.entry::<T>(str_bytes(name)?, v).py()?;
-                                entries.push((index, entry));
-                                // The output is the input float itself when it is not negated.
-                                if T::RETURNS_F64 && entry.to_f64().to_bits() == v.to_bits() {
-                                    reusable.push((index, value));
+                        // The common features, a str name with a float, an int or a str value,
+                        // straight to their entry (what `feature` gives them, without the tokens).
+                        if let Ok(name) = key.cast_exact::<PyString>() {
+                            if let Ok(number) = value.cast_exact::<PyFloat>() {
+                                let v = number.value();
+                                if v != 0.0 {
+                                    let (index, entry) =
+                                        self.hasher.entry::<T>(str_bytes(name)?, v).py()?;
+                                    entries.push((index, entry));
+                                    // The output is the input float itself when it is not negated.
+                                    if T::RETURNS_F64 && entry.to_f64().to_bits() == v.to_bits() {
+                                        reusable.push((index, value));
+                                    }
                                 }
+                                continue;
                             }
-                        } else {
-                            feature(&key, &value, tokens)?;
-                            drain(tokens, &mut entries)?; // now, to keep the features in order
+                            if let Some(v) = value
+                                .cast_exact::<PyInt>()
+                                .ok()
+                                .and_then(|i| i.extract::<i64>().ok())
+                            {
+                                if v != 0 {
+                                    // Rounded to nearest, as `float(v)`.
+                                    entries.push(
+                                        self.hasher.entry::<T>(str_bytes(name)?, v as f64).py()?,
+                                    );
+                                }
+                                continue;
+                            }
+                            if let Ok(text) = value.cast_exact::<PyString>() {
+                                tokens.push_string(str_bytes(name)?, str_bytes(text)?);
+                                drain(tokens, &mut entries)?;
+                                continue;
+                            }
                         }
+                        feature(&key, &value, tokens)?;
+                        drain(tokens, &mut entries)?; // now, to keep the features in order
                     }
                     crosses(x, &self.crosses, tokens)?;
                     drain(tokens, &mut entries)?;
@@ -320,14 +361,17 @@ impl PyFeatureHashing {
         }
         reusable.sort_unstable_by_key(|(index, _)| *index);
         let mut reusable = reusable.into_iter().peekable();
-        let row = PyDict::new(py);
-        for &(index, value) in &entries[..len] {
-            let object = match reusable.next_if(|(i, _)| *i == index) {
-                Some((_, original)) => original,
-                None => value.py_value(py)?,
-            };
-            row.set_item(column(py, index), object)?;
-        }
+        let row = presized_dict(py, len)?;
+        with_columns(py, |column| -> PyResult<()> {
+            for &(index, value) in &entries[..len] {
+                let object = match reusable.next_if(|(i, _)| *i == index) {
+                    Some((_, original)) => original,
+                    None => value.py_value(py)?,
+                };
+                row.set_item(column(index), object)?;
+            }
+            Ok(())
+        })?;
         Ok(Some(row.into_any()))
     }
 }
