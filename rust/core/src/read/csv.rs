@@ -20,9 +20,14 @@ use crate::error::{Result, SketchError};
 /// How the scan of a record ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Scan {
-    /// A whole record: its content ends at `end` (its line end excluded), the next record starts
-    /// at `next`, and it spans `lines` lines.
-    Record { end: usize, next: usize, lines: u64 },
+    /// A whole record: its content ends at `end` (its line end excluded), its line end (a `\r`
+    /// of it included) at `line_end`, the next record starts at `next`, and it spans `lines` lines.
+    Record {
+        end: usize,
+        line_end: usize,
+        next: usize,
+        lines: u64,
+    },
     /// A quoted section opened on line `line` of the record (0: its first) that does not close:
     /// the record is skipped to the end of that line, `next` (`None`: that line does not end in
     /// the buffer), `line + 1` lines.
@@ -58,8 +63,9 @@ pub(super) fn scan(
     // The quoted state scans at most `max_record` bytes of the record.
     let limit = start.saturating_add(max_record).min(buf.len());
     let (mut index, mut field, mut lines) = (0usize, start, 1u64);
-    // Where the current field's quoted section closed (`None`: it has none).
-    let mut tail: Option<usize> = None;
+    // Where the current field's quoted section closed (`NO_TAIL`: it has none).
+    const NO_TAIL: usize = usize::MAX;
+    let mut tail = NO_TAIL;
     let mut pos = start;
     'record: loop {
         if pos == field && buf.get(field) == Some(&b'"') {
@@ -113,51 +119,46 @@ pub(super) fn scan(
                     None => return Scan::Incomplete,
                 }
             }
-            tail = Some(pos);
+            tail = pos;
         }
-        let mut deliver = |index: usize, field: usize, end: usize, tail: Option<usize>| {
-            if !want(index) {
-                return;
-            }
-            match tail {
-                None => on_field(index, FieldRef::Range(field..end)),
-                Some(tail) => {
-                    scratch.extend_from_slice(&buf[tail..end.max(tail)]);
-                    on_field(index, FieldRef::Unescaped(scratch));
-                }
+        // A wanted field, from `field` to `end` (its quoted section's unescaped bytes first).
+        let mut deliver = |index: usize, field: usize, end: usize, tail: usize| {
+            if tail == NO_TAIL {
+                on_field(index, FieldRef::Range(field..end));
+            } else {
+                scratch.extend_from_slice(&buf[tail..end.max(tail)]);
+                on_field(index, FieldRef::Unescaped(scratch));
             }
         };
         // Unquoted: to the next delimiter or line end; a quote past a field's start is content.
-        for p in memchr3_iter(delimiter, b'\n', b'"', &buf[pos..]).map(|at| pos + at) {
-            match buf[p] {
-                b'"' if p == field => {
-                    pos = p;
-                    continue 'record;
-                }
-                b'"' => {}
-                b'\n' => {
-                    let end = if p > field && buf[p - 1] == b'\r' {
-                        p - 1
-                    } else {
-                        p
-                    };
-                    if index > 0 || end > field || tail.is_some() {
-                        deliver(index, field, end, tail);
-                    }
-                    return Scan::Record {
-                        end,
-                        next: p + 1,
-                        lines,
-                    };
-                }
-                _ => {
+        // (A quote at a field's start is the next hit of the search, and opens a quoted section.)
+        let rest = &buf[pos..];
+        for at in memchr3_iter(delimiter, b'\n', b'"', rest) {
+            let (b, p) = (rest[at], pos + at);
+            if b == delimiter {
+                if want(index) {
                     deliver(index, field, p, tail);
-                    (index, field, tail) = (index + 1, p + 1, None);
-                    if buf.get(field) == Some(&b'"') {
-                        pos = field;
-                        continue 'record;
-                    }
                 }
+                (index, field, tail) = (index + 1, p + 1, NO_TAIL);
+            } else if b == b'\n' {
+                let end = if p > field && buf[p - 1] == b'\r' {
+                    p - 1
+                } else {
+                    p
+                };
+                // An empty line has no field.
+                if want(index) && (index > 0 || end > field || tail != NO_TAIL) {
+                    deliver(index, field, end, tail);
+                }
+                return Scan::Record {
+                    end,
+                    line_end: p,
+                    next: p + 1,
+                    lines,
+                };
+            } else if p == field {
+                pos = p;
+                continue 'record;
             }
         }
         if !at_eof {
@@ -170,11 +171,12 @@ pub(super) fn scan(
         } else {
             len
         };
-        if index > 0 || end > field || tail.is_some() {
+        if want(index) && (index > 0 || end > field || tail != NO_TAIL) {
             deliver(index, field, end, tail);
         }
         return Scan::Record {
             end,
+            line_end: len,
             next: len,
             lines,
         };
@@ -211,15 +213,15 @@ pub(super) fn parse(
             },
         );
         match scan {
-            Scan::Record { end, next, lines } => {
+            Scan::Record {
+                line_end,
+                next,
+                lines,
+                ..
+            } => {
                 let line = out.next_line(lines);
                 // The record's length counts a `\r` of its line end, as it always has.
-                let raw_end = if next > end && buf[next - 1] == b'\n' {
-                    next - 1
-                } else {
-                    end
-                };
-                let record = pos..raw_end;
+                let record = pos..line_end;
                 pos = next;
                 if let Some(problem) = out.check(&buf[record]) {
                     out.tally.problem(line, problem);

@@ -4,8 +4,8 @@
 //!
 //! - this module: the options and the entry points ([`read`], [`read_slice`], [`start`]);
 //! - [`sink`]: what the records go into (any sketches of the registry, and the values);
-//! - [`records`]: the record parsers behind one `Parser`, with the format rules in [`csv`]
-//!   (one quote state machine), `jsonl` and `records` (lines); [`report`]: problems and the report;
+//! - [`records`]: the record parsers behind one `Parser`, with the format rules in `lines`,
+//!   [`csv`] (one quote state machine) and `jsonl`; [`report`]: problems and the report;
 //! - `regular` (a regular file, chunked on all cores), `stream` (stdin, pipes, gzip: one thread
 //!   cuts, the others parse), `chunks` (what both hand to their threads), `io` (positioned reads,
 //!   interruptible streams); [`background`]: a read on a thread of its own, with a poll handle.
@@ -21,6 +21,7 @@ mod chunks;
 pub mod csv;
 mod io;
 mod jsonl;
+mod lines;
 pub mod records;
 mod regular;
 pub mod report;

@@ -1,5 +1,6 @@
-//! From a buffer of bytes to items: the record parsers of the three formats behind one [`Parser`],
-//! and the checks every record goes through (length, UTF-8, a number where numbers are read).
+//! From a buffer of bytes to items: the record parsers of the three formats (`lines`, [`csv`],
+//! `jsonl`, a file each) behind one [`Parser`], and the checks every record goes through (length,
+//! UTF-8, a number where numbers are read).
 //!
 //! A parser takes the records that *start* in `[from, limit)` of a buffer (a chunk reads past its
 //! end to finish its last record) and pushes one item per record into a [`KeyBuffer`], counting
@@ -7,10 +8,8 @@
 
 use std::ops::Range;
 
-use memchr::memchr_iter;
-
 use super::report::{Problem, Tally};
-use super::{csv, jsonl};
+use super::{csv, jsonl, lines};
 use crate::items::{parse_number, ItemKind, KeyBuffer};
 
 /// How records are found and turned into items.
@@ -89,18 +88,11 @@ impl Parser<'_> {
         // One UTF-8 check of the whole chunk: records are checked one by one only when it fails.
         out.all_utf8 = std::str::from_utf8(&buf[from.min(buf.len())..]).is_ok();
         match *self {
-            Parser::Lines => each_line(buf, from, limit, at_eof, |record| {
-                let line = out.next_line(1);
-                let content = strip_cr(buf, record);
-                match out.check(&buf[content.clone()]) {
-                    Some(problem) => out.tally.problem(line, problem),
-                    None => out.push_text(buf, content, line),
-                }
-            }),
+            Parser::Lines => lines::parse(buf, from, limit, at_eof, out),
             Parser::Csv { index, delimiter } => {
                 csv::parse(buf, from, limit, at_eof, index, delimiter, out)
             }
-            Parser::Json { path } => each_line(buf, from, limit, at_eof, |record| {
+            Parser::Json { path } => lines::each_line(buf, from, limit, at_eof, |record| {
                 let line = out.next_line(1);
                 let record = &buf[record];
                 match out.check(record) {
@@ -118,43 +110,4 @@ impl Parser<'_> {
             _ => memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1),
         }
     }
-}
-
-/// `record` without the `\r` of a `\r\n` line end.
-#[inline(always)]
-fn strip_cr(buf: &[u8], record: Range<usize>) -> Range<usize> {
-    if record.end > record.start && buf[record.end - 1] == b'\r' {
-        record.start..record.end - 1
-    } else {
-        record
-    }
-}
-
-/// Calls `f(record)` with each line (its `\n` excluded) that starts in `[from, limit)`: one pass of
-/// memchr over the buffer (a call per short line would cost more than the line).
-#[inline(always)]
-fn each_line(
-    buf: &[u8],
-    from: usize,
-    limit: usize,
-    at_eof: bool,
-    mut f: impl FnMut(Range<usize>),
-) -> End {
-    let mut pos = from;
-    for nl in memchr_iter(b'\n', &buf[from.min(buf.len())..]) {
-        if pos >= limit {
-            return End::Done(pos);
-        }
-        let end = from + nl;
-        f(pos..end);
-        pos = end + 1;
-    }
-    if pos < limit && pos < buf.len() {
-        if !at_eof {
-            return End::Incomplete(pos);
-        }
-        f(pos..buf.len());
-        pos = buf.len();
-    }
-    End::Done(pos)
 }
