@@ -194,12 +194,4 @@ impl PyCountMinSketch {
     }
 }
 
-impl PyCountMinSketch {
-    fn wrap(sketch: CountMinSketch) -> Self {
-        PyCountMinSketch {
-            inner: Shared::new(sketch),
-        }
-    }
-}
-
 sketch_class!(PyCountMinSketch, CountMinSketch, __add__, __iadd__);

@@ -97,19 +97,5 @@ impl PyDDSketch {
     }
 }
 
-impl PyDDSketch {
-    fn wrap(sketch: DDSketch) -> Self {
-        PyDDSketch {
-            inner: Shared::new(sketch),
-        }
-    }
-    fn quantiles_of(s: &DDSketch, qs: &[f64]) -> sketchy_core::Result<Vec<f64>> {
-        qs.iter().map(|&q| s.quantile(q)).collect()
-    }
-    fn ranks_of(s: &DDSketch, xs: &[f64]) -> Vec<f64> {
-        xs.iter().map(|&x| s.rank(x)).collect()
-    }
-}
-
 quantile_methods!(PyDDSketch);
 sketch_class!(PyDDSketch, DDSketch, __add__, __iadd__);

@@ -115,19 +115,5 @@ impl PyKll {
     }
 }
 
-impl PyKll {
-    fn wrap(sketch: Kll) -> Self {
-        PyKll {
-            inner: Shared::new(sketch),
-        }
-    }
-    fn quantiles_of(s: &Kll, qs: &[f64]) -> sketchy_core::Result<Vec<f64>> {
-        s.quantiles(qs)
-    }
-    fn ranks_of(s: &Kll, xs: &[f64]) -> Vec<f64> {
-        s.ranks(xs)
-    }
-}
-
 quantile_methods!(PyKll);
 sketch_class!(PyKll, Kll, __add__, __iadd__);

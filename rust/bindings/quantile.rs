@@ -128,13 +128,13 @@ macro_rules! quantile_methods {
                 qs: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
                 let qs = $crate::quantile::floats_arg("qs", qs)?;
-                let out = Self::quantiles_of(&*self.inner.lock(py)?, &qs).py()?;
+                let out = self.inner.lock(py)?.quantiles(&qs).py()?;
                 Ok(numpy::PyArray1::from_vec(py, out))
             }
 
             /// The estimated fraction of the weight at or below ``x`` (NaN when empty).
             fn rank(&self, py: Python<'_>, x: f64) -> PyResult<f64> {
-                Ok(Self::ranks_of(&*self.inner.lock(py)?, &[x])[0])
+                Ok(self.inner.lock(py)?.ranks(&[x])[0])
             }
 
             /// ``rank`` of each value of ``xs``, as a float64 array.
@@ -144,7 +144,7 @@ macro_rules! quantile_methods {
                 xs: &Bound<'py, PyAny>,
             ) -> PyResult<Bound<'py, numpy::PyArray1<f64>>> {
                 let xs = $crate::quantile::floats_arg("xs", xs)?;
-                let out = Self::ranks_of(&*self.inner.lock(py)?, &xs);
+                let out = self.inner.lock(py)?.ranks(&xs);
                 Ok(numpy::PyArray1::from_vec(py, out))
             }
         }

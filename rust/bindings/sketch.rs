@@ -86,12 +86,24 @@ pub fn class_names() -> String {
     }
 }
 
-/// Makes `$class` (a frozen `#[pyclass]` with `inner: Shared<$core>` and an inherent
-/// `wrap(sketch) -> Self`) a sketch class: [`PySketch`], [`ClassOf`], and the methods every sketch
-/// has: copies, clearing, merging (`$op`/`$iop`: `__add__`/`__iadd__`, or `__or__`/`__ior__` for a
-/// union), comparing, bytes, pickling, `update_from` and memory size.
+/// Makes `$class` (a frozen `#[pyclass]` with `inner: Shared<$core>`) a sketch class:
+/// [`PySketch`], [`ClassOf`], `From<$core>`, and the methods every sketch has: copies, clearing,
+/// merging (`$op`/`$iop`: `__add__`/`__iadd__`, or `__or__`/`__ior__` for a union), comparing,
+/// bytes, pickling, `update_from` and memory size. A class with fields beside `inner` ends the list
+/// with `own_from` and implements `From<$core>` itself.
 macro_rules! sketch_class {
     ($class:ident, $core:ty, $op:ident, $iop:ident) => {
+        impl From<$core> for $class {
+            fn from(sketch: $core) -> Self {
+                $class {
+                    inner: $crate::shared::Shared::new(sketch),
+                }
+            }
+        }
+
+        $crate::sketch::sketch_class!($class, $core, $op, $iop, own_from);
+    };
+    ($class:ident, $core:ty, $op:ident, $iop:ident, own_from) => {
         impl $crate::sketch::PySketch for $class {
             type Core = $core;
             fn shared(&self) -> &$crate::shared::Shared<$core> {
@@ -101,12 +113,6 @@ macro_rules! sketch_class {
 
         impl $crate::sketch::ClassOf for $core {
             type Class = $class;
-        }
-
-        impl From<$core> for $class {
-            fn from(sketch: $core) -> Self {
-                $class::wrap(sketch)
-            }
         }
 
         #[pyo3::pymethods]

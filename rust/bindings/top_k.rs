@@ -202,12 +202,4 @@ impl PyTopK {
     }
 }
 
-impl PyTopK {
-    fn wrap(sketch: TopK) -> Self {
-        PyTopK {
-            inner: Shared::new(sketch),
-        }
-    }
-}
-
 sketch_class!(PyTopK, TopK, __add__, __iadd__);

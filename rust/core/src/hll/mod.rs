@@ -52,11 +52,18 @@ pub enum Hashed {
 }
 
 impl Hashing {
+    /// [`Hashing::hash`] for [`Hashing::Xxh3`], as a plain `u64` (every kind of item hashes its
+    /// canonical bytes): a caller that knows the hashing keeps the hash in a register.
+    #[inline(always)]
+    pub fn xxh3_hash(seed: u64, bytes: &[u8]) -> u64 {
+        item_hash64(bytes, seed)
+    }
+
     /// The hash of one item (its kind and canonical bytes) for a sketch of this hashing and seed.
     #[inline]
     pub fn hash(self, seed: u64, kind: ItemKind, bytes: &[u8]) -> Hashed {
         match self {
-            Hashing::Xxh3 => Hashed::Xxh3(item_hash64(bytes, seed)),
+            Hashing::Xxh3 => Hashed::Xxh3(Hashing::xxh3_hash(seed, bytes)),
             Hashing::DataSketches => {
                 datasketches::item_coupon(kind, bytes).map_or(Hashed::NoItem, Hashed::Coupon)
             }

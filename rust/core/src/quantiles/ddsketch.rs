@@ -479,6 +479,16 @@ impl DDSketch {
         Ok(out.clamp(self.min, self.max))
     }
 
+    /// The values of ranks `qs` (see [`DDSketch::quantile`]).
+    pub fn quantiles(&self, qs: &[f64]) -> Result<Vec<f64>> {
+        qs.iter().map(|&q| self.quantile(q)).collect()
+    }
+
+    /// The fractions of the weight at or below each `x` (see [`DDSketch::rank`]).
+    pub fn ranks(&self, xs: &[f64]) -> Vec<f64> {
+        xs.iter().map(|&x| self.rank(x)).collect()
+    }
+
     /// The fraction of the weight at or below `x` (NaN for an empty sketch or a NaN `x`).
     pub fn rank(&self, x: f64) -> f64 {
         if self.count == 0 || x.is_nan() {

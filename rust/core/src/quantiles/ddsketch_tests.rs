@@ -102,3 +102,21 @@ fn infinities_change_nothing_and_nans_are_counted() {
     assert!(s.quantile(1.5).is_err());
     assert!(s.quantile(f64::NAN).is_err());
 }
+
+#[test]
+fn batch_queries_are_the_single_ones() {
+    let mut next = lcg(11);
+    let values: Vec<f64> = (0..5_000).map(|_| next() * 100.0 - 20.0).collect();
+    let mut s = DDSketch::new(0.01, 2048).unwrap();
+    s.update_values(&Keys::F64(&values), Counts::Each(1), false)
+        .unwrap();
+    let qs = [0.5, 0.0, 1.0, 0.99, 0.01, 0.5];
+    let singles: Vec<f64> = qs.iter().map(|&q| s.quantile(q).unwrap()).collect();
+    assert_eq!(s.quantiles(&qs).unwrap(), singles);
+    assert!(s.quantiles(&[0.5, 1.5]).is_err());
+    let xs = [-30.0, 0.0, 50.0, f64::NAN, 200.0];
+    let ranks = s.ranks(&xs);
+    for (r, &x) in ranks.iter().zip(&xs) {
+        assert!(r.to_bits() == s.rank(x).to_bits());
+    }
+}

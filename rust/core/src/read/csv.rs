@@ -45,6 +45,17 @@ pub(super) enum FieldRef<'s> {
     Unescaped(&'s [u8]),
 }
 
+impl FieldRef<'_> {
+    /// The field as text, invalid UTF-8 replaced (a header name, a test's view).
+    fn lossy(&self, buf: &[u8]) -> String {
+        let bytes = match self {
+            FieldRef::Range(r) => &buf[r.clone()],
+            FieldRef::Unescaped(b) => b,
+        };
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
 /// Scans the record that starts at `start`, calling `on_field(index, field)` for each field for
 /// which `want(index)` holds. The fields given are only the record's when the scan returns
 /// [`Scan::Record`]. `at_eof`: the input ends with `buf`.
@@ -60,8 +71,6 @@ pub(super) fn scan(
     want: impl Fn(usize) -> bool,
     mut on_field: impl FnMut(usize, FieldRef<'_>),
 ) -> Scan {
-    // The quoted state scans at most `max_record` bytes of the record.
-    let limit = start.saturating_add(max_record).min(buf.len());
     let (mut index, mut field, mut lines) = (0usize, start, 1u64);
     // Where the current field's quoted section closed (`NO_TAIL`: it has none).
     const NO_TAIL: usize = usize::MAX;
@@ -74,6 +83,8 @@ pub(super) fn scan(
                 scratch.clear();
             }
             let opened = lines - 1;
+            // The quoted state scans at most `max_record` bytes of the record.
+            let limit = start.saturating_add(max_record).min(buf.len());
             let (mut i, mut copied) = (field + 1, field + 1);
             loop {
                 let hit = buf
@@ -322,12 +333,7 @@ pub(super) fn header(
         max_record,
         &mut scratch,
         |_| true,
-        |_, f| {
-            fields.push(match f {
-                FieldRef::Range(r) => String::from_utf8_lossy(&buf[r]).into_owned(),
-                FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
-            })
-        },
+        |_, f| fields.push(f.lossy(buf)),
     );
     match scan {
         Scan::Record { next, lines, .. } => Ok(Some((fields, next, lines))),
@@ -384,12 +390,7 @@ mod tests {
                 max_record,
                 &mut scratch,
                 |_| true,
-                |_, f| {
-                    fields.push(match f {
-                        FieldRef::Range(r) => String::from_utf8_lossy(&text[r]).into_owned(),
-                        FieldRef::Unescaped(b) => String::from_utf8_lossy(b).into_owned(),
-                    })
-                },
+                |_, f| fields.push(f.lossy(text)),
             );
             match got {
                 Scan::Record { next, .. } => {
