@@ -1,7 +1,8 @@
 """sketchy.FeatureHasher against scikit-learn's (batch) and River's (stream), on the same 100,000 dicts.
 
 Targets (issue #3): ``transform`` ≥ 3x faster than scikit-learn's ``FeatureHasher.transform``;
-``transform_one`` in a loop ≥ 3x faster than River's ``FeatureHasher.transform_one``.
+``transform_one`` in a loop ≥ 3x faster than River's ``FeatureHasher.transform_one``; and (issue #22)
+under 1.6x the floor, a loop that only builds each row's dict (the same keys and values) in Python.
 """
 
 from __future__ import annotations
@@ -40,6 +41,19 @@ def test_transform_one_sketchy_river_step(benchmark, call_each, observations):
 def test_transform_one_river(benchmark, call_each, observations):
     preprocessing = pytest.importorskip("river.preprocessing")
     benchmark.pedantic(call_each, (preprocessing.FeatureHasher(seed=0).transform_one, observations), rounds=5)
+
+
+@pytest.mark.benchmark(group="feature hashing/transform_one loop 100k dicts")
+def test_transform_one_floor_dict_comprehension(benchmark, observations):
+    """Not a peer: the floor of any ``transform_one``, a loop building the same rows' dicts in Python."""
+    hasher = FeatureHasher()
+    rows = [list(hasher.transform_one(x).items()) for x in observations]
+
+    def build_rows() -> None:
+        for row in rows:
+            {column: value for column, value in row}
+
+    benchmark.pedantic(build_rows, rounds=5)
 
 
 # --- interactions (issue #13): 10 crosses, in Rust against the dicts expanded in Python ---------------
