@@ -19,6 +19,7 @@ from sketchy._native import (
     HyperLogLog,
     ReadReport,
     TopK,
+    group_sketches,
     hash_many,
     murmur3_32,
     murmur3_128,
@@ -33,7 +34,11 @@ from sketchy._native import (
 __version__ = _metadata.version("sketchy")
 
 # Imported on first use, so that `import sketchy` does not import numpy.
-_LAZY = {"FeatureHasher": "sketchy.feature_hashing", "HashingVectorizer": "sketchy.text"}
+_LAZY = {
+    "FeatureHasher": "sketchy.feature_hashing",
+    "HashingVectorizer": "sketchy.text",
+    "group_table": "sketchy.grouping",
+}
 
 
 def __getattr__(name: str) -> object:
@@ -60,6 +65,8 @@ __all__ = [
     "HyperLogLog",
     "ReadReport",
     "TopK",
+    "group_sketches",
+    "group_table",
     "hash_many",
     "murmur3_32",
     "murmur3_128",

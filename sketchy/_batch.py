@@ -7,6 +7,8 @@ first and leaves as one of:
 - ``("var32" | "var64", "utf8" | "str" | "bytes", offsets, data)``: an Arrow variable-width layout,
   read straight from the Arrow buffers (no Python object per item); ``"utf8"`` is text that Arrow
   has validated, ``"str"`` text still to be checked;
+- ``("view", "utf8" | "bytes", views, [data, ...])``: an Arrow ``string_view``/``binary_view``
+  layout (what Polars holds), its 16-byte views and data buffers read in place;
 - ``("fixed_bytes", uint8 array, width)`` / ``("fixed_ucs4", uint32 array, width)``: numpy ``S``/``U``;
 - a list, or any other iterable, whose items Rust converts one by one.
 
@@ -28,10 +30,14 @@ def normalize(keys: Any) -> Any:
         return _pandas(keys)
     if module == "pyarrow":
         return _arrow(keys)
-    if module == "polars" and hasattr(keys, "to_arrow"):
+    if module == "polars" and type(keys).__name__ == "Series":
         if keys.dtype.is_numeric() and not keys.null_count():
             return _numpy(keys.to_numpy())  # zero copy, and no pyarrow import
-        return _arrow(keys.to_arrow())
+        import pyarrow as pa
+
+        # Through the Arrow C stream, Polars' own string views come as they are; `to_arrow()` would
+        # copy them into a `large_string`.
+        return _arrow(pa.chunked_array(keys) if hasattr(keys, "__arrow_c_stream__") else keys.to_arrow())
     if isinstance(keys, range):
         if keys and -(2**63) <= min(keys[0], keys[-1]) and max(keys[0], keys[-1]) < 2**63:
             return np.arange(keys.start, keys.stop, keys.step, dtype=np.int64)
@@ -67,6 +73,12 @@ def _numpy(array: np.ndarray) -> Any:
         if width == 0:
             return [b""] * len(array)
         return ("fixed_bytes", np.ascontiguousarray(array).view(np.uint8), width)
+    if kind == "T":  # numpy 2's StringDType: its strings are read through Arrow when it is there
+        try:
+            import pyarrow as pa
+        except ImportError:
+            return array.tolist()
+        return _arrow(pa.array(array, type=pa.large_string()))
     if kind == "O":
         return array.tolist()
     raise TypeError(
@@ -108,6 +120,10 @@ def _arrow(obj: Any) -> Any:
         raise TypeError(f"unsupported Arrow object {type(obj).__name__}")
     t = obj.type
     if pa.types.is_dictionary(t):
+        if pa.types.is_string_view(t.value_type) or pa.types.is_binary_view(t.value_type):
+            # Polars' categoricals: Arrow has no `take` of views, so the (small) dictionary is cast.
+            wide = pa.large_string() if pa.types.is_string_view(t.value_type) else pa.large_binary()
+            obj = pa.DictionaryArray.from_arrays(obj.indices, obj.dictionary.cast(wide))
         return _arrow(obj.dictionary_decode())
     if obj.null_count:
         import pyarrow.compute as pc  # a quarter of a second to import: only when needed
@@ -115,7 +131,13 @@ def _arrow(obj: Any) -> Any:
         first = pc.index(obj.is_null(), True).as_py()
         raise TypeError(f"missing value (null) at position {first}: items cannot be missing")
     if pa.types.is_string_view(t) or pa.types.is_binary_view(t):
-        return _arrow(obj.cast(pa.large_string() if pa.types.is_string_view(t) else pa.large_binary()))
+        _, views, *buffers = obj.buffers()
+        views, *arrays = (
+            np.frombuffer(b, dtype=np.uint8) if b is not None else np.zeros(0, np.uint8)
+            for b in (views, *buffers)
+        )
+        views = views[obj.offset * 16 : (obj.offset + len(obj)) * 16]
+        return ("view", "utf8" if pa.types.is_string_view(t) else "bytes", views, arrays)
     if (
         pa.types.is_string(t)
         or pa.types.is_binary(t)

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Final, TypeAlias, final
+from typing import Any, Final, TypeAlias, TypeVar, final
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,7 @@ __all__ = [
     "ReadReport",
     "TextHashing",
     "TopK",
+    "group_sketches",
     "hash_many",
     "murmur3_32",
     "murmur3_128",
@@ -36,6 +37,7 @@ ALGORITHMS: Final[list[str]]
 _Source: TypeAlias = str | os.PathLike[str]
 _Progress: TypeAlias = Callable[[int, int], object]
 _AnySketch: TypeAlias = CountMinSketch | TopK | HyperLogLog | DDSketch | KLL
+_S = TypeVar("_S", CountMinSketch, TopK, HyperLogLog, DDSketch, KLL)
 
 @final
 class ReadReport:
@@ -67,6 +69,7 @@ def update_from(
     progress: _Progress | None = None,
     values: bool = False,
 ) -> ReadReport: ...
+def group_sketches(keys: _Keys, values: _Keys, template: _S) -> dict[Any, _S]: ...
 def murmur3_32(key: _Item, seed: int = 0, *, signed: bool = True) -> int: ...
 def murmur3_128(key: _Item, seed: int = 0, *, signed: bool = False) -> int: ...
 def xxh32(key: _Item, seed: int = 0) -> int: ...

@@ -7,7 +7,7 @@
 //! - `sketch`: what every sketch class shares, and the class list from the core's registry;
 //! - one file per Python class or function family: `count_min`, `top_k`, `hyperloglog`,
 //!   `ddsketch`, `kll` (with `quantile`), `hashing` (`fastcall` for the single-key functions),
-//!   `feature_hasher`, `text`, `read`.
+//!   `feature_hasher`, `text`, `read`, `group` (`group_sketches`).
 
 mod args;
 mod convert;
@@ -16,6 +16,7 @@ mod ddsketch;
 mod errors;
 mod fastcall;
 mod feature_hasher;
+mod group;
 mod hashing;
 mod hyperloglog;
 mod kll;
@@ -48,6 +49,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     hashing::add_single_key_functions(m)?;
     m.add_function(wrap_pyfunction!(hashing::hash_many, m)?)?;
     m.add_function(wrap_pyfunction!(read::update_from_py, m)?)?;
+    m.add_function(wrap_pyfunction!(group::group_sketches_py, m)?)?;
     sketch::add_classes(m)?;
     m.add_class::<read::PyReadReport>()?;
     m.add_class::<feature_hasher::PyFeatureHashing>()?;

@@ -171,8 +171,7 @@ impl<'py> Batch<'py> {
         mut f: impl FnMut(usize, &Keys) -> sketchy_core::Result<()> + Send,
     ) -> PyResult<()> {
         let Batch::Seq(seq) = self else {
-            let keys = self.view()?;
-            return py.detach(|| f(0, &keys)).py();
+            return self.with_view(|keys| py.detach(|| f(0, keys)))?.py();
         };
         if let Ok(list) = seq.cast_exact::<PyList>() {
             let len = list.len();
@@ -214,10 +213,10 @@ impl<'py> Batch<'py> {
                 return Ok(());
             }
         }
-        let batch = self.materialize()?;
-        let keys = batch.view()?;
-        let mut sketch = shared.lock(py)?;
-        let sketch: &mut S = &mut sketch;
-        py.detach(|| sketch.update(&keys, counts)).py()
+        self.materialize()?.with_view(|keys| {
+            let mut sketch = shared.lock(py)?;
+            let sketch: &mut S = &mut sketch;
+            py.detach(|| sketch.update(keys, counts)).py()
+        })?
     }
 }

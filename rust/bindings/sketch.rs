@@ -22,9 +22,9 @@ pub trait PySketch: PyClass + Sync + Send {
 }
 
 /// The Python class of a core sketch type: a registry line without a class does not compile.
-pub trait ClassOf {
+pub trait ClassOf: Sized {
     /// The class.
-    type Class: PySketch<Core = Self>;
+    type Class: PySketch<Core = Self> + From<Self>;
 }
 
 /// `update(items, counts)` of a sketch that counts: all or nothing (see [`Batch::add_to`]).
@@ -60,6 +60,15 @@ macro_rules! registry {
                 }
             )+
             Ok(None)
+        }
+
+        /// The Python sketch of a core sketch.
+        pub fn into_object(py: Python<'_>, sketch: AnySketch) -> PyResult<Bound<'_, PyAny>> {
+            match sketch {
+                $(AnySketch::$family(s) => {
+                    Ok(Bound::new(py, <$ty as ClassOf>::Class::from(s))?.into_any())
+                })+
+            }
         }
 
         /// Merges `sketch` into the Python sketch `obj` of the same family.

@@ -273,8 +273,15 @@ def test_hash_many_on_arrow():
     ]:
         for name in SINGLE:
             assert batch_as_ints(name, sketchy.hash_many(array, name)) == expected(name, items), array.type
-    if hasattr(pa, "string_view"):
-        assert sketchy.hash_many(pa.array(ITEMS, pa.string_view())).tolist() == expected("xxh3_64", ITEMS)
+    views = [
+        (pa.array(ITEMS, pa.string_view()), ITEMS),
+        (pa.array(raw, pa.binary_view()), raw),
+        (pa.array([""] * 3 + ITEMS, pa.string_view())[3:], ITEMS),
+        (pa.array([], pa.string_view()), []),
+    ]
+    for array, items in views:
+        for name in SINGLE:
+            assert batch_as_ints(name, sketchy.hash_many(array, name)) == expected(name, items), array.type
     with pytest.raises(TypeError, match="position 1"):
         sketchy.hash_many(pa.array(["a", None]))
 
@@ -373,12 +380,23 @@ def text_forms(keys: list[str]):
     yield "arrow", pa.array(keys, type=pa.string())
     yield "arrow large", pa.array(keys, type=pa.large_string())
     yield "arrow view", pa.array(keys, type=pa.string_view())
+    yield "arrow view sliced", pa.array(["x", *keys, "y"], type=pa.string_view())[1:-1]
+    half = len(keys) // 2
+    yield "arrow view chunked", pa.chunked_array([keys[:half], keys[half:]], type=pa.string_view())
+    yield "numpy StringDType", np.array(keys, dtype=np.dtypes.StringDType())
     yield (
         "arrow chunked",
         pa.chunked_array([keys[: len(keys) // 2], keys[len(keys) // 2 :]], type=pa.string()),
     )
     yield "arrow sliced", pa.array(["x", *keys, "y"], type=pa.string())[1:-1]
     yield "polars", pl.Series(keys, dtype=pl.String)
+    yield (
+        "polars chunked",
+        pl.concat(
+            [pl.Series(keys[:half], dtype=pl.String), pl.Series(keys[half:], dtype=pl.String)], rechunk=False
+        ),
+    )
+    yield "polars categorical", pl.Series(keys, dtype=pl.Categorical)
 
 
 # Lone surrogates cannot be encoded: they are tested on their own.
@@ -439,3 +457,17 @@ def test_every_float_input_gives_the_reference_hashes(values):
         want = [reference(canonical(x), 7) for x in values]
         for batch in (values, np.array(values, dtype=np.float64)):
             assert batch_as_ints(name, sketchy.hash_many(batch, name, 7)) == want, name
+
+
+def test_views_outside_their_buffers_are_refused():
+    pa = pytest.importorskip("pyarrow")
+    good = pa.array(["a" * 20, "short"], pa.string_view())
+    _, views, data = good.buffers()
+    for at, value in ((8, 1), (12, 100)):  # buffer 1 of 1; offset 100 of 20 bytes
+        bad = bytearray(views.to_pybytes())
+        bad[at : at + 4] = value.to_bytes(4, "little")
+        array = pa.Array.from_buffers(pa.string_view(), 2, [None, pa.py_buffer(bytes(bad)), data])
+        with pytest.raises(ValueError, match=r"view 0 .* outside"):
+            sketchy.hash_many(array)
+        with pytest.raises(ValueError, match="view 0"):
+            sketchy.HyperLogLog(8).update(array)

@@ -72,6 +72,12 @@ pub enum Batch<'py> {
         offsets: PyReadonlyArray1<'py, i64>,
         kind: VarKind,
     },
+    /// Arrow `string_view` / `binary_view` (from `sketchy._batch`): the views and the data buffers.
+    View {
+        views: PyReadonlyArray1<'py, u8>,
+        buffers: Vec<PyReadonlyArray1<'py, u8>>,
+        kind: VarKind,
+    },
     /// numpy `S` and `U` arrays, viewed as bytes / UCS-4 code units.
     FixedBytes {
         data: PyReadonlyArray1<'py, u8>,
@@ -184,6 +190,11 @@ impl<'py> Batch<'py> {
                 offsets: item(2)?.extract()?,
                 data: item(3)?.extract()?,
             }),
+            "view" => Ok(Batch::View {
+                kind: kind_of(&item(1)?.extract::<String>()?)?,
+                views: item(2)?.extract()?,
+                buffers: item(3)?.extract()?,
+            }),
             "fixed_bytes" => Ok(Batch::FixedBytes {
                 data: item(1)?.extract()?,
                 width: item(2)?.extract()?,
@@ -229,6 +240,7 @@ impl<'py> Batch<'py> {
             Batch::Numbers(a) => a.len(),
             Batch::Var32 { offsets, .. } => offsets.len().saturating_sub(1),
             Batch::Var64 { offsets, .. } => offsets.len().saturating_sub(1),
+            Batch::View { views, .. } => views.len() / 16,
             Batch::FixedBytes { data, width } => data.len().checked_div(*width).unwrap_or(0),
             Batch::FixedUcs4 { data, width } => data.len().checked_div(*width).unwrap_or(0),
             Batch::Buffer(buffer) => buffer.len(),
@@ -236,9 +248,27 @@ impl<'py> Batch<'py> {
         })
     }
 
-    /// The core's view of a batch that is not converted lazily (checks Arrow offsets, UTF-8 and
-    /// UCS-4 code points).
-    pub fn view(&self) -> PyResult<Keys<'_>> {
+    /// Calls `f` with the core's view of a batch that is not converted lazily (checks Arrow
+    /// offsets and views, UTF-8 and UCS-4 code points).
+    pub fn with_view<R>(&self, f: impl FnOnce(&Keys) -> R) -> PyResult<R> {
+        if let Batch::View {
+            views,
+            buffers,
+            kind,
+        } = self
+        {
+            let buffers = buffers.iter().map(slice).collect::<PyResult<Vec<_>>>()?;
+            let kind = match kind {
+                VarKind::Bytes => ItemKind::Bytes,
+                VarKind::Str | VarKind::Utf8 => ItemKind::Str,
+            };
+            return Ok(f(&Keys::views(slice(views)?, &buffers, kind).py()?));
+        }
+        Ok(f(&self.view()?))
+    }
+
+    /// The core's view of a batch that is neither converted lazily nor made of Arrow views.
+    fn view(&self) -> PyResult<Keys<'_>> {
         Ok(match self {
             Batch::Numbers(a) => a.keys()?,
             Batch::Var32 {
@@ -254,7 +284,7 @@ impl<'py> Batch<'py> {
             Batch::FixedBytes { data, width } => Keys::fixed_bytes(slice(data)?, *width).py()?,
             Batch::FixedUcs4 { data, width } => Keys::fixed_ucs4(slice(data)?, *width).py()?,
             Batch::Buffer(buffer) => buffer.keys(),
-            Batch::Seq(_) => {
+            Batch::Seq(_) | Batch::View { .. } => {
                 return Err(PyValueError::new_err(
                     "internal: a sequence has no single buffer",
                 ))

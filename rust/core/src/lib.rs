@@ -14,6 +14,7 @@
 //! - one folder per family: [`count_min`], [`top_k`], [`hll`], [`quantiles`], each with its
 //!   DataSketches image code in a file of its own;
 //! - [`vectorize`]: feature hashing and text; [`read`]: files and streams into sketches;
+//!   [`group`]: one sketch per group of a key column, in one pass;
 //! - [`parallel`]: the one thread policy; [`error`]: the one error type; [`named`]: parameters
 //!   chosen by name; [`float`]: exact powers of two.
 //!
@@ -25,6 +26,7 @@
 pub mod codec;
 pub mod error;
 pub mod float;
+pub mod group;
 pub mod hash;
 pub mod items;
 pub mod named;

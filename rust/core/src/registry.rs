@@ -172,6 +172,16 @@ macro_rules! registry {
                     $(AnySketch::$family(s) => Sketch::item_cost(s),)+
                 }
             }
+            fn rows(&self, keys: &Keys) -> Option<Vec<u64>> {
+                match self {
+                    $(AnySketch::$family(s) => Sketch::rows(s, keys),)+
+                }
+            }
+            fn update_rows(&mut self, rows: &[u64]) -> Result<()> {
+                match self {
+                    $(AnySketch::$family(s) => Sketch::update_rows(s, rows),)+
+                }
+            }
             fn empty_like(&self) -> Self {
                 match self {
                     $(AnySketch::$family(s) => AnySketch::$family(Sketch::empty_like(s)),)+

@@ -59,6 +59,19 @@ pub trait Sketch: Clone + PartialEq + Send + Sync + Sized {
     fn item_cost(&self) -> Cost {
         Cost(100)
     }
+    /// Each item of `keys` in a fixed-width form that [`Sketch::update_rows`] takes, for a sketch
+    /// that has one (a distinct-count sketch sees only its items' hashes): what sketches per group
+    /// move in place of the items ([`crate::group`]). `None`: the items themselves.
+    fn rows(&self, _keys: &Keys) -> Option<Vec<u64>> {
+        None
+    }
+    /// Adds, in order, the items `rows` gave the forms of: the same as [`Sketch::update`] with
+    /// them, once each.
+    fn update_rows(&mut self, _rows: &[u64]) -> Result<()> {
+        Err(SketchError::input(
+            "this sketch takes its items, not their rows",
+        ))
+    }
     /// An empty sketch with the same parameters.
     fn empty_like(&self) -> Self {
         let mut empty = self.clone();

@@ -97,6 +97,16 @@ pub fn item_coupon(kind: ItemKind, bytes: &[u8]) -> Option<u32> {
     }
 }
 
+/// Calls `f` with the coupon of each item of a batch, 0 for an item that has none (an empty str):
+/// one per item, as [`DsHll::update`] adds them.
+pub fn for_each_coupon_or_none(keys: &Keys, mut f: impl FnMut(u32)) {
+    if has_uint(keys) {
+        keys.for_each(|kind, bytes| f(item_coupon(kind, bytes).unwrap_or(0)));
+    } else {
+        keys.for_each_hash(&Coupons, f);
+    }
+}
+
 /// Calls `f` with the coupon of each item of a batch that has one ([`item_coupon`]).
 pub fn for_each_coupon(keys: &Keys, mut f: impl FnMut(u32)) {
     keys.for_each(|kind, bytes| {

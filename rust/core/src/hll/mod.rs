@@ -205,6 +205,27 @@ impl Sketch for HyperLogLog {
     fn merge(&mut self, other: &Self) -> Result<()> {
         HyperLogLog::merge(self, other)
     }
+    /// The items' hashes (XXH3) or coupons (DataSketches), on all cores.
+    fn rows(&self, keys: &Keys) -> Option<Vec<u64>> {
+        Some(match self {
+            HyperLogLog::Xxh3(h) => h.hashes(keys),
+            HyperLogLog::DataSketches(_) => {
+                let mut coupons = Vec::with_capacity(keys.len());
+                datasketches::for_each_coupon_or_none(keys, |c| coupons.push(u64::from(c)));
+                coupons
+            }
+        })
+    }
+    fn update_rows(&mut self, rows: &[u64]) -> Result<()> {
+        match self {
+            HyperLogLog::Xxh3(h) => h.update_hashes(rows),
+            HyperLogLog::DataSketches(d) => rows
+                .iter()
+                .filter(|&&c| c != 0)
+                .for_each(|&c| d.add_coupon(c as u32)),
+        }
+        Ok(())
+    }
     fn to_bytes(&self) -> Vec<u8> {
         HyperLogLog::to_bytes(self)
     }

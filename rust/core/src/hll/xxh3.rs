@@ -249,6 +249,28 @@ impl Xxh3Hll {
             *kxq - (1u128 << (max_rank - u32::from(old))) + (1u128 << (max_rank - u32::from(new)));
     }
 
+    /// The hash of each item as [`Xxh3Hll::update`] adds it, on all cores.
+    pub fn hashes(&self, keys: &Keys) -> Vec<u64> {
+        let mut out = Vec::new();
+        crate::hash::kernels::append(keys, &mut out, &Xxh3x64::new(self.seed));
+        out
+    }
+
+    /// Adds the items `hashes` gave, in order: the same as [`Xxh3Hll::update`] with them.
+    pub fn update_hashes(&mut self, hashes: &[u64]) {
+        let done = self.fill_sparse(hashes.len(), |range, f| {
+            hashes[range].iter().for_each(|&h| f(h))
+        });
+        let p = self.p;
+        let Registers::Dense(registers) = &mut self.registers else {
+            return;
+        };
+        let (hip, kxq) = (&mut self.hip, &mut self.kxq);
+        for &h in &hashes[done..] {
+            Self::add_dense(p, registers, hip, kxq, h);
+        }
+    }
+
     /// Adds a batch of items.
     pub fn update(&mut self, keys: &Keys) {
         let seed = self.seed;

@@ -68,6 +68,15 @@ impl KeyBuffer {
         self.kinds.len()
     }
 
+    /// Item `i`: its kind and canonical bytes.
+    #[inline]
+    pub fn item(&self, i: usize) -> (ItemKind, &[u8]) {
+        (
+            self.kinds[i],
+            &self.data[self.offsets[i]..self.offsets[i + 1]],
+        )
+    }
+
     /// Empties the buffer and keeps its memory, to refill it with the next chunk of a batch.
     pub fn clear(&mut self) {
         self.data.clear();

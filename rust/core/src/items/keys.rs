@@ -141,6 +141,16 @@ macro_rules! keys_of {
                 /// The items' kinds.
                 kinds: Kinds<'a>,
             },
+            /// Arrow `string_view` / `binary_view` (what Polars holds): 16 bytes an item, the
+            /// item itself when at most 12 bytes long, else where it lies in one of `buffers`.
+            View {
+                /// The items' views, read in place.
+                views: &'a [[u8; 16]],
+                /// The data buffers the long items lie in.
+                buffers: &'a [&'a [u8]],
+                /// The items' kind.
+                kind: ItemKind,
+            },
             /// numpy `S<width>`: fixed-width bytes, trailing NUL bytes stripped (as numpy does).
             FixedBytes {
                 /// The items, `width` bytes each.
@@ -155,6 +165,51 @@ macro_rules! keys_of {
                 /// The code points of an item.
                 width: usize,
             },
+        }
+
+        /// A batch's items in another order, owned (see [`Keys::scatter`]).
+        #[derive(Clone, Debug)]
+        pub enum OwnedKeys {
+            $(
+                #[doc = concat!("Numbers of type `", stringify!($ty), "`.")]
+                $variant(Vec<$ty>),
+            )+
+            /// Variable-width items: bytes, the end of each, the kind of each.
+            Var {
+                /// The items' bytes.
+                data: Vec<u8>,
+                /// Where each item starts, and the end.
+                offsets: Vec<usize>,
+                /// The items' kinds.
+                kinds: Vec<ItemKind>,
+            },
+        }
+
+        impl OwnedKeys {
+            /// The items as a batch.
+            pub fn keys(&self) -> Keys<'_> {
+                match self {
+                    $(OwnedKeys::$variant(a) => Keys::$variant(a),)+
+                    // Built by `Keys::scatter`: offsets in order, inside `data`, one kind per item.
+                    OwnedKeys::Var { data, offsets, kinds } => Keys::Var {
+                        data,
+                        offsets: Offsets::Usize(offsets),
+                        kinds: Kinds::PerItem(kinds),
+                    },
+                }
+            }
+        }
+
+        impl Keys<'_> {
+            /// The items in group order: item `i` goes to the run of its group `ids[i]`, which
+            /// starts at `starts[ids[i]]` (`starts`: the groups' first positions, then the end),
+            /// in their order within a group. The items are read once, in order.
+            pub fn scatter(&self, ids: &[u32], starts: &[usize]) -> OwnedKeys {
+                match *self {
+                    $(Keys::$variant(a) => OwnedKeys::$variant(scatter_slice(a, ids, starts)),)+
+                    _ => self.scatter_var(ids, starts),
+                }
+            }
         }
 
         /// `match $keys { ... }` with every numeric variant in the first arm, the slice bound to
@@ -234,6 +289,39 @@ impl<'a> Keys<'a> {
         })
     }
 
+    /// An Arrow `string_view` / `binary_view` column: `views` (16 bytes an item) and the data
+    /// buffers. Checks that every long item lies inside its buffer; like [`Keys::utf8`], trusts
+    /// Arrow for the UTF-8 of a `string_view` (the bytes of short items are in the views).
+    pub fn views(views: &'a [u8], buffers: &'a [&'a [u8]], kind: ItemKind) -> Result<Self> {
+        let (views, rest) = views.as_chunks::<16>();
+        if !rest.is_empty() {
+            return Err(SketchError::input(
+                "views: buffer length is not a multiple of 16 bytes",
+            ));
+        }
+        // One pass without an early exit (vectorized); the slow path names the culprit.
+        let fits = |v: &[u8; 16]| {
+            let (len, index, offset) = view_parts(v);
+            len <= INLINE
+                || buffers
+                    .get(index)
+                    .is_some_and(|b| offset.checked_add(len).is_some_and(|end| end <= b.len()))
+        };
+        if !views.iter().fold(true, |ok, v| ok & fits(v)) {
+            let at = views.iter().position(|v| !fits(v)).unwrap_or(0);
+            let (len, index, offset) = view_parts(&views[at]);
+            return Err(SketchError::input(format!(
+                "view {at} ({len} bytes at {offset} of buffer {index}) lies outside the {} data buffers",
+                buffers.len()
+            )));
+        }
+        Ok(Keys::View {
+            views,
+            buffers,
+            kind,
+        })
+    }
+
     /// A numpy `S` array's buffer: `data.len()` must be a multiple of `width`.
     pub fn fixed_bytes(data: &'a [u8], width: usize) -> Result<Self> {
         if width == 0 || !data.len().is_multiple_of(width) {
@@ -258,7 +346,10 @@ impl<'a> Keys<'a> {
                 "fixed-width str: buffer length is not a multiple of the width",
             ));
         }
-        if let Some(at) = data.iter().position(|&c| char::from_u32(c).is_none()) {
+        // One pass without an early exit (vectorized), then the culprit on the slow path.
+        let valid = |c: u32| c < 0xD800 || (0xE000..=0x10FFFF).contains(&c);
+        if !data.iter().fold(true, |ok, &c| ok & valid(c)) {
+            let at = data.iter().position(|&c| !valid(c)).unwrap_or(0);
             return Err(SketchError::InvalidUnicode {
                 position: at / width,
                 code_point: data[at],
@@ -271,9 +362,15 @@ impl<'a> Keys<'a> {
     pub fn len(&self) -> usize {
         match_numbers! { self, a => a.len(),
             Keys::Var { offsets, .. } => offsets.len() - 1,
+            Keys::View { views, .. } => views.len(),
             Keys::FixedBytes { data, width } => data.len() / width,
             Keys::FixedUcs4 { data, width } => data.len() / width,
         }
+    }
+
+    /// Whether the batch holds numbers (a numpy or Arrow numeric array), whose items are 8 bytes.
+    pub fn is_numbers(&self) -> bool {
+        match_numbers! { self, _a => true, _ => false }
     }
 
     /// Whether the batch has no item.
@@ -305,6 +402,11 @@ impl<'a> Keys<'a> {
                     kinds,
                 }
             }
+            Keys::View { views, buffers, kind } => Keys::View {
+                views: &views[r],
+                buffers,
+                kind,
+            },
             Keys::FixedBytes { data, width } => Keys::FixedBytes {
                 data: &data[r.start * width..r.end * width],
                 width,
@@ -367,6 +469,15 @@ impl<'a> Keys<'a> {
                 Offsets::I64(o) => var_items(data, o, kinds, &mut f),
                 Offsets::Usize(o) => var_items(data, o, kinds, &mut f),
             },
+            Keys::View {
+                views,
+                buffers,
+                kind,
+            } => {
+                for v in views {
+                    f(kind, view_item(v, buffers));
+                }
+            }
             Keys::FixedBytes { data, width } => {
                 for item in data.chunks_exact(width) {
                     let n = item.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
@@ -376,14 +487,7 @@ impl<'a> Keys<'a> {
             Keys::FixedUcs4 { data, width } => {
                 let mut utf8 = Vec::with_capacity(width * 4);
                 for item in data.chunks_exact(width) {
-                    let n = item.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
-                    utf8.clear();
-                    for &c in &item[..n] {
-                        // Checked in `fixed_ucs4`; the replacement character is unreachable.
-                        let ch = char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
-                        let mut buf = [0u8; 4];
-                        utf8.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                    }
+                    ucs4_to_utf8(item, &mut utf8);
                     f(ItemKind::Str, &utf8);
                 }
             }
@@ -438,6 +542,105 @@ impl Keys<'_> {
             }
         }
         Ok(())
+    }
+}
+
+impl Keys<'_> {
+    /// [`Keys::scatter`] of variable-width items: one pass sums each group's bytes, a second copies
+    /// every item to its group's run.
+    fn scatter_var(&self, ids: &[u32], starts: &[usize]) -> OwnedKeys {
+        let groups = starts.len().saturating_sub(1);
+        let mut byte_next = vec![0usize; groups];
+        let mut rows = ids.iter();
+        self.for_each(|_, item| {
+            if let Some(&g) = rows.next() {
+                byte_next[g as usize] += item.len();
+            }
+        });
+        let mut total = 0;
+        for next in &mut byte_next {
+            (*next, total) = (total, total + *next);
+        }
+        let mut data = vec![0u8; total];
+        let mut offsets = vec![0usize; ids.len() + 1];
+        let mut kinds = vec![ItemKind::Bytes; ids.len()];
+        let mut row_next = starts[..groups].to_vec();
+        let mut rows = ids.iter();
+        self.for_each(|kind, item| {
+            let Some(&g) = rows.next() else { return };
+            let (row, at) = (&mut row_next[g as usize], &mut byte_next[g as usize]);
+            data[*at..*at + item.len()].copy_from_slice(item);
+            *at += item.len();
+            offsets[*row + 1] = *at;
+            kinds[*row] = kind;
+            *row += 1;
+        });
+        OwnedKeys::Var {
+            data,
+            offsets,
+            kinds,
+        }
+    }
+}
+
+/// [`Keys::scatter`] of numbers.
+pub(crate) fn scatter_slice<T: Copy + Default>(
+    items: &[T],
+    ids: &[u32],
+    starts: &[usize],
+) -> Vec<T> {
+    let mut next = starts[..starts.len().saturating_sub(1)].to_vec();
+    let mut out = vec![T::default(); items.len()];
+    for (&item, &g) in items.iter().zip(ids) {
+        let at = &mut next[g as usize];
+        out[*at] = item;
+        *at += 1;
+    }
+    out
+}
+
+/// The longest item an Arrow view holds inline.
+const INLINE: usize = 12;
+
+/// An Arrow view's length, buffer index and offset (the last two mean nothing for an inline item).
+#[inline(always)]
+fn view_parts(v: &[u8; 16]) -> (usize, usize, usize) {
+    let word = |at: usize| u32::from_le_bytes([v[at], v[at + 1], v[at + 2], v[at + 3]]) as usize;
+    (word(0), word(8), word(12))
+}
+
+/// The bytes of an item of an Arrow view column (checked in [`Keys::views`]): a short one from the
+/// view itself, with no second load.
+#[inline(always)]
+fn view_item<'a>(v: &'a [u8; 16], buffers: &[&'a [u8]]) -> &'a [u8] {
+    let (len, index, offset) = view_parts(v);
+    if len <= INLINE {
+        &v[4..4 + len]
+    } else {
+        // Checked in `Keys::views`: the fallback is unreachable.
+        buffers
+            .get(index)
+            .and_then(|b| b.get(offset..offset + len))
+            .unwrap_or_default()
+    }
+}
+
+/// One numpy `U` item (code points checked in [`Keys::fixed_ucs4`], trailing NULs stripped) as
+/// UTF-8 into `out`: an ASCII item, the common case, narrowed in one vectorized pass.
+#[inline(always)]
+fn ucs4_to_utf8(item: &[u32], out: &mut Vec<u8>) {
+    let n = item.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+    let item = &item[..n];
+    out.clear();
+    if item.iter().fold(0, |any, &c| any | c) < 0x80 {
+        out.extend(item.iter().map(|&c| c as u8));
+        return;
+    }
+    for &c in item {
+        // Checked in `fixed_ucs4`; the replacement character is unreachable.
+        let ch = char::from_u32(c).unwrap_or(char::REPLACEMENT_CHARACTER);
+        let mut buf = [0u8; 4];
+        out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
     }
 }
 

@@ -15,7 +15,7 @@ pub use encoding::{
     canonical_f64_bits, encode_f64, encode_i64, encode_int, encode_u64, parse_number, word_of,
     ItemKind, Word, CANONICAL_NAN_BITS,
 };
-pub use keys::{Keys, Kinds, Offsets, Slot};
+pub use keys::{Keys, Kinds, Offsets, OwnedKeys, Slot};
 
 #[cfg(test)]
 mod tests;

@@ -172,3 +172,86 @@ fn key_buffer() {
     );
     assert!(KeyBuffer::default().keys().is_empty());
 }
+
+/// An Arrow view: `len` bytes inline, or at `offset` of buffer `index` (prefix left zero).
+fn view(item: &[u8], index: u32, offset: u32) -> [u8; 16] {
+    let mut v = [0u8; 16];
+    v[..4].copy_from_slice(&(item.len() as u32).to_le_bytes());
+    if item.len() <= 12 {
+        v[4..4 + item.len()].copy_from_slice(item);
+    } else {
+        v[4..8].copy_from_slice(&item[..4]);
+        v[8..12].copy_from_slice(&index.to_le_bytes());
+        v[12..].copy_from_slice(&offset.to_le_bytes());
+    }
+    v
+}
+
+#[test]
+fn arrow_views_read_short_items_inline_and_long_ones_from_their_buffer() {
+    let (long, other) = (b"a string of 21 bytes.", b"twelve bytes");
+    let buffers: [&[u8]; 2] = [b"xx", &[b"..".as_slice(), long].concat()];
+    let views = [
+        view(b"", 0, 0),
+        view(other, 0, 0),
+        view(long, 1, 2),
+        view(b"ab", 0, 0),
+    ];
+    let flat = views.concat();
+    let keys = Keys::views(&flat, &buffers, ItemKind::Str).unwrap();
+    assert_eq!(keys.len(), 4);
+    let want: Vec<_> = [b"".as_slice(), other, long, b"ab"]
+        .iter()
+        .map(|b| (ItemKind::Str, b.to_vec()))
+        .collect();
+    assert_eq!(collect(&keys), want);
+    assert_eq!(collect(&keys.sub(2..4)), want[2..]);
+    let mut hashes = Vec::new();
+    let hash = crate::hash::xxh3::Xxh3x64::new(0);
+    keys.for_each_hash(&hash, |h| hashes.push(h));
+    let buffer = {
+        let mut b = KeyBuffer::default();
+        want.iter().for_each(|(k, item)| b.push(*k, item));
+        b
+    };
+    let mut same = Vec::new();
+    buffer.keys().for_each_hash(&hash, |h| same.push(h));
+    assert_eq!(hashes, same);
+
+    // A long item past its buffer's end, or in a buffer that is not there, is refused up front.
+    for bad in [view(long, 1, 3), view(long, 2, 0), view(long, 0, u32::MAX)] {
+        let flat = [view(b"ok", 0, 0), bad].concat();
+        let err = Keys::views(&flat, &buffers, ItemKind::Str).unwrap_err();
+        assert!(err.to_string().contains("view 1 "), "{err}");
+    }
+    assert!(Keys::views(&flat[..15], &buffers, ItemKind::Bytes).is_err());
+    assert!(Keys::views(&[], &[], ItemKind::Bytes).unwrap().is_empty());
+}
+
+#[test]
+fn ucs4_items_become_utf8_ascii_or_not() {
+    let text = ["abc", "ünï", "😀x", ""];
+    let width = 3;
+    let data: Vec<u32> = text
+        .iter()
+        .flat_map(|s| {
+            let mut cps: Vec<u32> = s.chars().map(u32::from).collect();
+            cps.resize(width, 0);
+            cps
+        })
+        .collect();
+    let keys = Keys::fixed_ucs4(&data, width).unwrap();
+    let want: Vec<_> = text
+        .iter()
+        .map(|s| (ItemKind::Str, s.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(collect(&keys), want);
+    let err = Keys::fixed_ucs4(&[0x41, 0xD800, 0x42, 0x43], 2).unwrap_err();
+    assert!(matches!(
+        err,
+        SketchError::InvalidUnicode {
+            position: 0,
+            code_point: 0xD800
+        }
+    ));
+}
