@@ -346,9 +346,18 @@ impl<'a> Keys<'a> {
                 "fixed-width str: buffer length is not a multiple of the width",
             ));
         }
-        // One pass without an early exit (vectorized), then the culprit on the slow path.
+        // One pass without an early exit (vectorized, a share on each core: a numpy `U` array is
+        // mostly padding, read at memory speed), then the culprit on the slow path.
         let valid = |c: u32| c < 0xD800 || (0xE000..=0x10FFFF).contains(&c);
-        if !data.iter().fold(true, |ok, &c| ok & valid(c)) {
+        let all_valid = |part: &[u32]| part.iter().fold(true, |ok, &c| ok & valid(c));
+        let plan = crate::parallel::plan(data.len(), 1 << 20);
+        let (first, others) = crate::parallel::for_each_share(
+            data.len(),
+            plan.threads,
+            |range| all_valid(&data[range]),
+            |_, range| all_valid(&data[range]),
+        );
+        if !(first && others.into_iter().all(|ok| ok)) {
             let at = data.iter().position(|&c| !valid(c)).unwrap_or(0);
             return Err(SketchError::InvalidUnicode {
                 position: at / width,
@@ -629,7 +638,14 @@ fn view_item<'a>(v: &'a [u8; 16], buffers: &[&'a [u8]]) -> &'a [u8] {
 /// UTF-8 into `out`: an ASCII item, the common case, narrowed in one vectorized pass.
 #[inline(always)]
 fn ucs4_to_utf8(item: &[u32], out: &mut Vec<u8>) {
-    let n = item.iter().rposition(|&c| c != 0).map_or(0, |p| p + 1);
+    // The padding a block of 8 code units at a time (numpy pads every item to the longest).
+    let mut n = item.len();
+    while n >= 8 && item[n - 8..n].iter().fold(0, |any, &c| any | c) == 0 {
+        n -= 8;
+    }
+    while n > 0 && item[n - 1] == 0 {
+        n -= 1;
+    }
     let item = &item[..n];
     out.clear();
     if item.iter().fold(0, |any, &c| any | c) < 0x80 {
