@@ -81,7 +81,10 @@ impl Table {
                 table
                     .entry(
                         hash,
-                        |&(h, g)| h == hash && groups.item(g as usize) == (kind, bytes),
+                        |&(h, g)| {
+                            let (k, b) = groups.item(g as usize);
+                            h == hash && k == kind && same_bytes(b, bytes)
+                        },
                         |&(h, _)| h,
                     )
                     .or_insert_with(|| {
@@ -145,6 +148,26 @@ impl Groups {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+}
+
+/// Whether two keys' bytes are the same: up to 32 bytes with two overlapping loads of the widest
+/// word that fits (no `memcmp` call for the usual short key), longer ones with `==`.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn two<const N: usize>(s: &[u8]) -> ([u8; N], [u8; N]) {
+        let word = |at: usize| <[u8; N]>::try_from(&s[at..at + N]).unwrap_or([0; N]);
+        (word(0), word(s.len() - N))
+    }
+    let n = a.len();
+    n == b.len()
+        && match n {
+            0 => true,
+            1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+            4..=7 => two::<4>(a) == two::<4>(b),
+            8..=15 => two::<8>(a) == two::<8>(b),
+            16..=32 => two::<16>(a) == two::<16>(b),
+            _ => a == b,
+        }
 }
 
 /// Groups whose runs add up to fewer rows than this stay on one thread.

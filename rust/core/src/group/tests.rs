@@ -133,3 +133,17 @@ fn a_template_with_items_or_values_of_another_length_are_refused() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn keys_of_every_length_compare_by_all_their_bytes() {
+    for n in 0..70usize {
+        let a: Vec<u8> = (0..n as u8).collect();
+        assert!(same_bytes(&a, &a.clone()), "{n}");
+        for i in 0..n {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert!(!same_bytes(&a, &b), "{n} {i}");
+        }
+        assert!(!same_bytes(&a, &[a.as_slice(), &[0]].concat()));
+    }
+}
