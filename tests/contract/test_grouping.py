@@ -102,7 +102,7 @@ def test_batches_and_workers_merge_to_the_one_pass_result():
         assert (merged[k] | HyperLogLog(12)).estimate() == (whole[k] | HyperLogLog(12)).estimate()
 
 
-def test_results_do_not_depend_on_the_number_of_threads():
+def test_results_do_not_depend_on_the_number_of_threads(tmp_path):
     script = (
         "import numpy as np, sketchy, sys\n"
         "rng = np.random.default_rng(5)\n"
@@ -115,7 +115,10 @@ def test_results_do_not_depend_on_the_number_of_threads():
 
     def run(threads: str) -> bytes:
         env = {**os.environ, "SKETCHY_NUM_THREADS": threads}
-        return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, check=True).stdout
+        # Run outside the checkout: `python -c` puts the working directory first on the path.
+        done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr.decode()
+        return done.stdout
 
     assert run("1") == run("2")
 
