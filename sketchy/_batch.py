@@ -76,9 +76,11 @@ def _numpy(array: np.ndarray) -> Any:
     if kind == "T":  # numpy 2's StringDType: its strings are read through Arrow when it is there
         try:
             import pyarrow as pa
-        except ImportError:
+
+            strings = pa.array(array, type=pa.large_string())
+        except (ImportError, TypeError):  # no pyarrow, or one that predates StringDType
             return array.tolist()
-        return _arrow(pa.array(array, type=pa.large_string()))
+        return _arrow(strings)
     if kind == "O":
         return array.tolist()
     raise TypeError(
