@@ -17,6 +17,7 @@ import pytest
 from sketchy import DDSketch, HyperLogLog, TopK, group_sketches
 
 pa = pytest.importorskip("pyarrow")
+pc = pytest.importorskip("pyarrow.compute")
 pl = pytest.importorskip("polars")
 duckdb = pytest.importorskip("duckdb")
 
@@ -100,48 +101,33 @@ def by_user():
     return pa.table({"user": users, "value": values})
 
 
-def _polars_grouped(table: pa.Table, by: str, on: str):
-    frame = pl.from_arrow(table)
-    return lambda: frame.group_by(by).agg(pl.col(on).approx_n_unique())
+GROUPED = {
+    "2M rows, 5,000 str groups": ("by_site", "site", "token"),
+    "10M rows, 100,000 int groups": ("by_user", "user", "value"),
+}
 
 
-def _duckdb_grouped(table: pa.Table, by: str, on: str):
+def _grouped(engine: str, table: pa.Table, by: str, on: str):
+    """One grouped distinct count of `table[on]` by `table[by]`, ready to call."""
+    if engine == "sketchy":
+        return lambda: group_sketches(table[by], table[on], HyperLogLog(12))
+    if engine == "polars":
+        frame = pl.from_arrow(table)
+        return lambda: frame.group_by(by).agg(pl.col(on).approx_n_unique())
     con = duckdb.connect()
     con.register("t", table)
     sql = f"select {by}, approx_count_distinct({on}) from t group by {by}"
     return lambda: con.execute(sql).fetchall()
 
 
-@pytest.mark.benchmark(group="dataframe/grouped hll: 2M rows, 5,000 str groups")
-def test_grouped_2m_sketchy(benchmark, by_site):
-    out = benchmark(group_sketches, by_site["site"], by_site["token"], HyperLogLog(12))
-    assert len(out) == len(set(by_site["site"].to_pylist()))
-
-
-@pytest.mark.benchmark(group="dataframe/grouped hll: 2M rows, 5,000 str groups")
-def test_grouped_2m_polars(benchmark, by_site):
-    assert len(benchmark(_polars_grouped(by_site, "site", "token"))) > 1000
-
-
-@pytest.mark.benchmark(group="dataframe/grouped hll: 2M rows, 5,000 str groups")
-def test_grouped_2m_duckdb(benchmark, by_site):
-    assert len(benchmark(_duckdb_grouped(by_site, "site", "token"))) > 1000
-
-
-@pytest.mark.benchmark(group="dataframe/grouped hll: 10M rows, 100,000 int groups")
-def test_grouped_10m_sketchy(benchmark, by_user):
-    out = benchmark(group_sketches, by_user["user"], by_user["value"], HyperLogLog(12))
-    assert len(out) > 50_000
-
-
-@pytest.mark.benchmark(group="dataframe/grouped hll: 10M rows, 100,000 int groups")
-def test_grouped_10m_polars(benchmark, by_user):
-    assert len(benchmark(_polars_grouped(by_user, "user", "value"))) > 50_000
-
-
-@pytest.mark.benchmark(group="dataframe/grouped hll: 10M rows, 100,000 int groups")
-def test_grouped_10m_duckdb(benchmark, by_user):
-    assert len(benchmark(_duckdb_grouped(by_user, "user", "value"))) > 50_000
+@pytest.mark.parametrize("case", list(GROUPED))
+@pytest.mark.parametrize("engine", ["sketchy", "polars", "duckdb"])
+def test_grouped_hll(benchmark, request, case, engine):
+    fixture, by, on = GROUPED[case]
+    table = request.getfixturevalue(fixture)
+    benchmark.group = f"dataframe/grouped hll: {case}"
+    out = benchmark(_grouped(engine, table, by, on))
+    assert len(out) == len(pc.unique(table[by]))
 
 
 def _one_batch(template, values):

@@ -1,7 +1,7 @@
 //! `group_sketches`: one sketch per group of a key column. The grouping and the sketches are the
 //! core's ([`sketchy_core::group`]); here, the columns' views and the dict of Python sketches.
 
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use sketchy_core::group::{group_sketches, Groups};
@@ -11,24 +11,24 @@ use crate::convert::item::{item_object, type_name};
 use crate::errors::IntoPyResult;
 use crate::sketch::{any_sketch, class_names, into_object};
 
-/// A column's batch, its errors naming the argument.
+/// A column's batch, its errors naming the argument (and keeping their type: a `TypeError`, a
+/// `OverflowError`...). The batch errors speak of "keys", the name `update` takes.
 fn column<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Batch<'py>> {
-    let rename = |err: PyErr| {
-        let py = obj.py();
-        let message = err.value(py).to_string();
-        let message = match message.strip_prefix("keys") {
-            Some(rest) => format!("{name}{rest}"),
-            None => format!("{name}: {message}"),
-        };
-        if err.is_instance_of::<PyTypeError>(py) {
-            PyTypeError::new_err(message)
-        } else {
-            PyValueError::new_err(message)
-        }
-    };
     Batch::extract(obj)
         .and_then(Batch::materialize)
-        .map_err(rename)
+        .map_err(|err| {
+            let py = obj.py();
+            // A UnicodeError's constructor takes more than a message: it goes as it is.
+            if err.is_instance_of::<pyo3::exceptions::PyUnicodeError>(py) {
+                return err;
+            }
+            let message = err.value(py).to_string();
+            let message = match message.strip_prefix("keys") {
+                Some(rest) => format!("{name}{rest}"),
+                None => format!("{name}: {message}"),
+            };
+            PyErr::from_type(err.get_type(py), message)
+        })
 }
 
 /// One sketch per group of `keys`, as a dict from each group's key to its sketch, in the order

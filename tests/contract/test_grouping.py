@@ -187,6 +187,12 @@ def test_bad_arguments_name_themselves_and_build_nothing():
         group_sketches([1, 2], ["a", "b"], sketchy.DDSketch())
     with pytest.raises(TypeError, match=r"keys.*missing value"):
         group_sketches(pa.array(["a", None]), [1, 2], HyperLogLog(8))
+    with pytest.raises(OverflowError, match="values: int"):
+        group_sketches([1], [2**70], HyperLogLog(8))
+    with pytest.raises(UnicodeEncodeError):
+        group_sketches(["ok", "bad \udfff"], [1, 2], HyperLogLog(8))
+    with pytest.raises(UnicodeEncodeError):
+        group_sketches([1, 2], np.array(["ok", "bad \udfff"]), HyperLogLog(8))
     with pytest.raises(TypeError, match="keys must be a collection"):
         group_sketches("abc", ["a", "b", "c"], HyperLogLog(8))
 
